@@ -1,0 +1,131 @@
+"""The command line (Typer). Commands are thin: they parse arguments and call the library.
+
+Every error a user can cause ends in one sentence on stderr and a non-zero exit;
+``--debug`` shows the traceback instead.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .config import DEFAULT_CORPUS, Settings, load_settings
+from .errors import UserError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Text mining for child safeguarding case reviews.")
+
+EXIT_ERROR = 2
+
+
+@dataclass
+class Context:
+    settings: Settings
+    store_path: Path
+    debug: bool
+
+    def open_store(self):
+        from .store import Store
+
+        return Store(self.store_path, self.settings.store.busy_timeout_s)
+
+
+_ctx: Context | None = None
+
+
+def ctx() -> Context:
+    assert _ctx is not None
+    return _ctx
+
+
+@app.callback()
+def main(
+    config: Optional[Path] = typer.Option(None, "--config", help="Settings file (default: configs/pipeline.yaml, or $SCR_TEXT_CONFIG)."),
+    store: Optional[Path] = typer.Option(None, "--store", help="Project store file (default from the config, or $SCR_TEXT_STORE)."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    global _ctx
+    settings = load_settings(config)
+    store_path = store or os.environ.get("SCR_TEXT_STORE") or settings.resolve(settings.store.path)
+    _ctx = Context(settings, Path(store_path), debug)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+
+
+@app.command()
+def ingest(inputs: List[Path] = typer.Argument(..., help="Files (.txt .md .docx .pdf) or folders.")) -> None:
+    """Read, segment and store review files; one transaction per file."""
+    from .intake import ingest_files
+
+    with ctx().open_store() as store:
+        report = ingest_files(inputs, store, ctx().settings)
+    for line in report.failed + report.duplicates:
+        _fail(line)
+    typer.echo(report.summary())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def passages(out: Path = typer.Option(..., "--out", help="Output file: .csv or .parquet.")) -> None:
+    """Export every stored passage (doc_id, passage, start, end, text)."""
+    from .export import passages_frame, write_table
+
+    with ctx().open_store() as store:
+        frame = passages_frame(store.passages())
+    write_table(frame, out)
+    typer.echo(f"{len(frame)} passages -> {out}")
+
+
+@app.command()
+def run(
+    corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder (shipped layout: texts/, passages.jsonl, cases.csv)."),
+    out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+) -> None:
+    """The main job: every stage over a corpus, outputs and an HTML summary in OUT."""
+    from .run import run as run_job
+
+    with ctx().open_store() as store:
+        result = run_job(corpus, out, store, ctx().settings)
+    for line in result.intake.failed + result.intake.duplicates:
+        _fail(line)
+    typer.echo(f"{len(result.doc_ids)} reviews, {result.n_passages} passages; {result.intake.summary()}")
+    for name, path in result.outputs.items():
+        typer.echo(f"  {name}: {path}")
+    if not result.intake.ok:
+        raise typer.Exit(1)
+
+
+def entry() -> None:
+    """Console entry point: user errors become one line and exit code 2."""
+    debug = "--debug" in sys.argv
+    try:
+        code = app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except UserError as exc:
+        if debug:
+            raise
+        _fail(str(exc))
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors and anything unforeseen
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        if debug:
+            raise
+        _fail(f"{exc.__class__.__name__}: {exc} (run with --debug for the traceback)")
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

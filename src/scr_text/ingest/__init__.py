@@ -1,0 +1,85 @@
+"""Ingestion: one reader per format behind ``read(path) -> Document``.
+
+Every reader returns text whose paragraphs are separated by one blank line, so that
+segmentation treats a text file, a DOCX and a rebuilt PDF alike.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ..config import Settings
+from ..errors import IngestError
+from ..records import Document
+from .docx import read_docx
+from .pdf import read_pdf
+from .text import read_text
+
+SUPPORTED = {".txt": "txt", ".md": "md", ".docx": "docx", ".pdf": "pdf"}
+
+
+def expand_inputs(inputs: Iterable[str | Path]) -> Iterator[Path]:
+    """Files as given, and folders expanded to their supported files (recursively, sorted).
+
+    A named file with an unsupported extension is still yielded, so that ``read`` can
+    report it; inside folders such files are skipped silently.
+    """
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            for child in sorted(p.rglob("*")):
+                if child.is_file() and child.suffix.lower() in SUPPORTED and not child.name.startswith("."):
+                    yield child
+        else:
+            yield p
+
+
+def read(path: str | Path, settings: Settings, doc_id: str | None = None) -> Document:
+    """Read one file into a Document, or raise IngestError naming the file and the reason."""
+    p = Path(path)
+    name = str(p)
+    fmt = SUPPORTED.get(p.suffix.lower())
+    if fmt is None:
+        raise IngestError(name, f"unsupported file type '{p.suffix or '(none)'}' (use .txt, .md, .docx or .pdf)")
+    if not p.is_file():
+        raise IngestError(name, "no such file")
+    size = p.stat().st_size
+    if size > settings.limits.max_file_bytes:
+        raise IngestError(name, f"is {size} bytes (limit {settings.limits.max_file_bytes})")
+    data = p.read_bytes()
+    if not data.strip():
+        raise IngestError(name, "is empty")
+
+    pages = 1
+    if fmt in ("txt", "md"):
+        text = read_text(data, name)
+    elif fmt == "docx":
+        text, pages = read_docx(data, name, settings.limits)
+    else:
+        text, pages = read_pdf(data, name, settings.limits, settings.pdf)
+
+    if not text.strip():
+        raise IngestError(name, "has no text" if fmt != "txt" else "is empty (whitespace only)")
+    if len(text) > settings.limits.max_text_chars:
+        raise IngestError(name, f"has {len(text)} characters of text (limit {settings.limits.max_text_chars})")
+    return Document(
+        doc_id=doc_id or p.stem,
+        source_path=str(p.resolve()),
+        format=fmt,
+        sha256=hashlib.sha256(data).hexdigest(),
+        text=text,
+        pages=pages,
+    )
+
+
+def unique_ids(paths: list[Path]) -> list[str]:
+    """File stems, made unique within a batch by a numeric suffix (a/notes.txt, b/notes.txt -> notes, notes-2)."""
+    seen: dict[str, int] = {}
+    ids = []
+    for p in paths:
+        stem = p.stem or "document"
+        n = seen.get(stem, 0) + 1
+        seen[stem] = n
+        ids.append(stem if n == 1 else f"{stem}-{n}")
+    return ids

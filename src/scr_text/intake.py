@@ -1,0 +1,96 @@
+"""Bring files into the store: read, segment, store; one transaction per file.
+
+A failed file is reported with one line and leaves nothing behind; the rest of the batch
+goes on. A file whose content is already stored under its id is skipped without work.
+"""
+from __future__ import annotations
+
+import functools
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from tqdm import tqdm
+
+from . import ingest
+from .config import Settings
+from .errors import DuplicateDocument, IngestError, UserError
+from .hashing import file_sha256
+from .segment import Segmenter, to_bytes
+from .store import Store
+
+# A check run on each document before it is stored; returns a list of problems (empty: fine).
+DocumentCheck = Callable[[ingest.Document], list[str]]
+
+
+@dataclass
+class IntakeReport:
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # one line each
+    failed: list[str] = field(default_factory=list)  # one line each: "path: reason"
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.duplicates
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.replaced)} replaced, {len(self.unchanged)} unchanged, "
+            f"{len(self.duplicates)} duplicate(s) skipped, {len(self.failed)} failed"
+        )
+
+
+def ingest_files(
+    inputs: Iterable[str | Path],
+    store: Store,
+    settings: Settings,
+    segmenter: Segmenter | None = None,
+    check: DocumentCheck | None = None,
+    progress: bool = True,
+) -> IntakeReport:
+    report = IntakeReport()
+    paths = list(ingest.expand_inputs(inputs))
+    if not paths:
+        raise UserError("no input files found")
+    # Build the spaCy pipeline only once a file actually needs segmenting.
+    get_segmenter = functools.cache(
+        lambda: segmenter or Segmenter(settings.segment, settings.limits.max_passages_per_document)
+    )
+    for path in tqdm(paths, desc="ingest", unit="file", disable=not progress or len(paths) < 2):
+        try:
+            status, doc_id = _ingest_one(path, store, settings, get_segmenter, check)
+        except DuplicateDocument as exc:
+            report.duplicates.append(str(exc))
+            continue
+        except UserError as exc:
+            report.failed.append(str(exc))
+            continue
+        getattr(report, status).append(doc_id)
+    return report
+
+
+def _ingest_one(path: Path, store: Store, settings: Settings, get_segmenter: Callable[[], Segmenter], check) -> tuple[str, str]:
+    resolved = str(path.resolve())
+    # Fast path: the same bytes already stored from this file -> nothing to do.
+    if path.is_file() and path.suffix.lower() in ingest.SUPPORTED:
+        existing = store.find_by_sha(file_sha256(path))
+        if existing is not None:
+            stored = store.document(existing)
+            if stored.source_path == resolved or existing == path.stem:
+                return "unchanged", existing
+            raise DuplicateDocument(str(path), existing)
+    document = ingest.read(path, settings)
+    document.doc_id = store.claim_doc_id(document)
+    if check is not None:
+        problems = check(document)
+        if problems:
+            raise IngestError(str(path), "; ".join(problems))
+    segmenter = get_segmenter()
+    (passages,) = segmenter.transform([document])
+    if not passages:
+        raise IngestError(str(path), "has no passages")
+    status = store.add_document(document, passages, to_bytes(passages, segmenter.nlp), segmenter.model_id)
+    return status, document.doc_id

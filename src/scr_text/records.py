@@ -1,0 +1,82 @@
+"""Plain data passed between the pipeline's stages. No behaviour beyond validation."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Document:
+    """One review as extracted from its source file."""
+
+    doc_id: str
+    source_path: str
+    format: str  # txt | md | docx | pdf
+    sha256: str  # of the source file's bytes
+    text: str
+    pages: int = 1
+
+
+@dataclass
+class Passage:
+    """A paragraph (or a sentence-aligned piece of a long one) of a document.
+
+    Invariant: ``document.text[start:end] == text``.
+    ``analysis`` is the passage's spaCy ``Doc`` when it was segmented in this process
+    or restored from the store; it is never serialised with the passage itself.
+    """
+
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    analysis: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start <= self.end:
+            raise ValueError(f"bad passage span {self.start}:{self.end}")
+        if self.end - self.start != len(self.text):
+            raise ValueError("passage text does not match its span")
+
+
+@dataclass
+class RuleHit:
+    code: str
+    pattern_id: str
+    start: int  # character offsets into the document text
+    end: int
+    text: str
+
+
+@dataclass
+class Exemplar:
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    similarity: float
+
+
+@dataclass
+class Tag:
+    """The decision for one code on one passage, with what supports it."""
+
+    doc_id: str
+    passage: int
+    code: str
+    score: float
+    decided: bool
+    rule_hits: list[RuleHit] = field(default_factory=list)
+    exemplars: list[Exemplar] = field(default_factory=list)
+
+
+@dataclass
+class Coding:
+    """One coder's codes for one passage."""
+
+    coder: str
+    doc_id: str
+    passage: int
+    codes: list[str]
+    source: str = "manual"  # manual | import | model

@@ -1,0 +1,53 @@
+"""The main job: every stage over a corpus, its outputs and an HTML summary in one folder."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Settings
+from .embed import Embedder
+from .errors import UserError
+from .export import passages_frame, write_table
+from .intake import IntakeReport, ingest_files
+from .report import render
+from .store import Store
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    intake: IntakeReport
+    doc_ids: list[str]
+    n_passages: int
+    timings: dict[str, float] = field(default_factory=dict)
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+def corpus_inputs(corpus: Path) -> Path:
+    """A corpus folder in the shipped layout has its reviews under texts/; any other folder is read as is."""
+    if not corpus.exists():
+        raise UserError(f"{corpus}: corpus folder not found")
+    return corpus / "texts" if (corpus / "texts").is_dir() else corpus
+
+
+def run(corpus: Path, out_dir: Path, store: Store, settings: Settings, progress: bool = True) -> RunResult:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    run_id = store.start_run("run", {"corpus": str(corpus), "out": str(out_dir)})
+
+    t = time.perf_counter()
+    intake = ingest_files([corpus_inputs(corpus)], store, settings, progress=progress)
+    timings["ingest"] = time.perf_counter() - t
+    doc_ids = sorted(intake.added + intake.replaced + intake.unchanged)
+    passages = [p for d in doc_ids for p in store.passages(d)]
+
+    t = time.perf_counter()
+    Embedder(settings.embed, cache=store, progress=progress).transform([p.text for p in passages])
+    timings["embed"] = time.perf_counter() - t
+
+    result = RunResult(out_dir, intake, doc_ids, len(passages), timings)
+    result.outputs["passages"] = write_table(passages_frame(passages), out_dir / "passages.csv")
+    result.outputs["summary"] = render.write_summary(result, out_dir / "summary.html")
+    store.finish_run(run_id, "ok" if intake.ok else "partial")
+    return result

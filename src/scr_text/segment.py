@@ -1,0 +1,151 @@
+"""Segmentation: a document's paragraphs become passages with exact character offsets,
+each carrying its spaCy analysis (sentences, tokens, lemmas, entities)."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Iterable
+
+from .config import SegmentSettings
+from .errors import UserError
+from .records import Document, Passage
+
+# A paragraph break is a line that holds nothing but whitespace.
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each blank-line-separated block, trimmed of surrounding whitespace."""
+    spans = []
+    pos = 0
+    for brk in _PARAGRAPH_BREAK.finditer(text):
+        spans.append((pos, brk.start()))
+        pos = brk.end()
+    spans.append((pos, len(text)))
+    out = []
+    for start, end in spans:
+        block = text[start:end]
+        stripped = block.strip()
+        if stripped:
+            lead = len(block) - len(block.lstrip())
+            out.append((start + lead, start + lead + len(stripped)))
+    return out
+
+
+@lru_cache(maxsize=4)
+def load_pipeline(model: str, disable: tuple[str, ...], enable: tuple[str, ...]):
+    """The spaCy pipeline with only the components the pipeline needs switched on."""
+    import spacy
+
+    try:
+        nlp = spacy.load(model)
+    except OSError as exc:
+        raise UserError(f"spaCy pipeline '{model}' is not installed or not found (see configs/pipeline.yaml)") from exc
+    for name in disable:
+        if name in nlp.pipe_names:
+            nlp.disable_pipe(name)
+    for name in enable:
+        if name in nlp.disabled:
+            nlp.enable_pipe(name)
+    if not ({"parser", "senter", "sentencizer"} & set(nlp.pipe_names)):
+        nlp.add_pipe("sentencizer")  # sentence boundaries are needed to split long paragraphs
+    nlp.max_length = max(nlp.max_length, 2_000_000)
+    return nlp
+
+
+class Segmenter:
+    """Documents -> passages. ``transform`` is the one entry point; it keeps the spaCy Doc of
+    each passage on ``Passage.analysis`` so that later stages never parse the text again."""
+
+    def __init__(self, settings: SegmentSettings, max_passages: int | None = None):
+        self.settings = settings
+        self.max_passages = max_passages
+        self.nlp = load_pipeline(settings.model, tuple(settings.disable), tuple(settings.enable))
+
+    @property
+    def model_id(self) -> str:
+        meta = self.nlp.meta
+        return f"{meta.get('lang')}_{meta.get('name')}-{meta.get('version')}"
+
+    def _blocks(self, document: Document) -> list[tuple[int, int]]:
+        """Paragraph spans, with any paragraph too long to parse in one go cut at whitespace."""
+        hard = max(self.settings.max_passage_chars * 20, 20_000)
+        blocks = []
+        for start, end in paragraph_spans(document.text):
+            while end - start > hard:
+                cut = document.text.rfind(" ", start + hard // 2, start + hard)
+                cut = cut if cut > start else start + hard
+                blocks.append((start, cut))
+                start = cut
+                while start < end and document.text[start].isspace():
+                    start += 1
+            if start < end:
+                blocks.append((start, end))
+        return blocks
+
+    def transform(self, documents: Iterable[Document]) -> list[list[Passage]]:
+        """One list of passages per document, in order."""
+        documents = list(documents)
+        blocks = [(doc, span) for doc in documents for span in self._blocks(doc)]
+        texts = (doc.text[s:e] for doc, (s, e) in blocks)
+        passages: dict[str, list[Passage]] = {d.doc_id: [] for d in documents}
+        for (document, (start, _end)), parsed in zip(
+            blocks, self.nlp.pipe(texts, batch_size=self.settings.batch_size)
+        ):
+            out = passages[document.doc_id]
+            for a, b, analysis in self._split(parsed):
+                out.append(
+                    Passage(document.doc_id, len(out), start + a, start + b, parsed.text[a:b], analysis)
+                )
+            if self.max_passages and len(out) > self.max_passages:
+                raise UserError(
+                    f"{document.source_path}: more than {self.max_passages} passages (limit max_passages_per_document)"
+                )
+        return [passages[d.doc_id] for d in documents]
+
+    def _split(self, parsed):
+        """Yield (start, end, Doc) pieces of a paragraph no longer than the limit where the
+        sentences allow; a single over-long sentence stays whole."""
+        limit = self.settings.max_passage_chars
+        if len(parsed.text) <= limit:
+            yield 0, len(parsed.text), parsed
+            return
+        chunk = None
+        for sent in parsed.sents:
+            if chunk is not None and sent.end_char - chunk[0] > limit:
+                yield self._piece(parsed, *chunk)
+                chunk = None
+            chunk = (sent.start_char if chunk is None else chunk[0], sent.end_char)
+        if chunk is not None:
+            yield self._piece(parsed, *chunk)
+
+    @staticmethod
+    def _piece(parsed, a: int, b: int):
+        text = parsed.text[a:b]
+        lead = len(text) - len(text.lstrip())
+        a, b = a + lead, a + lead + len(text.strip())
+        span = parsed.char_span(a, b, alignment_mode="expand")
+        return a, b, span.as_doc()
+
+
+def to_bytes(passages: list[Passage], nlp) -> bytes:
+    """Serialise the passages' analyses (DocBin) for the store."""
+    from spacy.tokens import DocBin
+
+    attrs = ["ORTH", "LEMMA", "POS", "TAG", "MORPH", "ENT_IOB", "ENT_TYPE", "SPACY"]
+    attrs += ["HEAD", "DEP"] if "parser" in nlp.pipe_names else ["SENT_START"]
+    bin_ = DocBin(attrs=attrs, store_user_data=False)
+    for p in passages:
+        bin_.add(p.analysis)
+    return bin_.to_bytes()
+
+
+def from_bytes(data: bytes, passages: list[Passage], nlp) -> None:
+    """Restore the analyses saved by ``to_bytes`` onto the passages, in order."""
+    from spacy.tokens import DocBin
+
+    docs = list(DocBin().from_bytes(data).get_docs(nlp.vocab))
+    if len(docs) != len(passages):
+        raise ValueError("stored analysis does not match the passages")
+    for p, d in zip(passages, docs):
+        p.analysis = d

@@ -1,0 +1,248 @@
+"""The project store: one SQLite file for documents, passages, analyses, embeddings, tags,
+coder annotations and runs. Versioned schema with forward migrations; every write is one
+transaction, so a killed process leaves the store as it was before that write."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from .errors import DuplicateDocument, UserError
+from .hashing import text_key
+from .records import Document, Passage
+
+# Each entry moves the schema one version up. Append only; never edit a released step.
+MIGRATIONS: list[str] = [
+    # 1: the foundation
+    """
+    CREATE TABLE documents (
+        doc_id TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        source_path TEXT NOT NULL,
+        format TEXT NOT NULL,
+        pages INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        analysis BLOB,
+        analysis_model TEXT,
+        ingested_at TEXT NOT NULL
+    );
+    CREATE TABLE passages (
+        doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        text_sha TEXT NOT NULL,
+        PRIMARY KEY (doc_id, idx)
+    );
+    CREATE TABLE embeddings (
+        model TEXT NOT NULL,
+        text_sha TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (model, text_sha)
+    );
+    CREATE TABLE runs (
+        run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        command TEXT NOT NULL,
+        params TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL
+    );
+    CREATE TABLE tags (
+        model TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        passage INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        score REAL NOT NULL,
+        decided INTEGER NOT NULL,
+        evidence TEXT NOT NULL,
+        run_id INTEGER REFERENCES runs(run_id),
+        PRIMARY KEY (model, doc_id, passage, code),
+        FOREIGN KEY (doc_id, passage) REFERENCES passages(doc_id, idx) ON DELETE CASCADE
+    );
+    CREATE TABLE codings (
+        coder TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        passage INTEGER NOT NULL,
+        codes TEXT NOT NULL,
+        source TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (coder, doc_id, passage),
+        FOREIGN KEY (doc_id, passage) REFERENCES passages(doc_id, idx) ON DELETE CASCADE
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    def __init__(self, path: str | Path, busy_timeout_s: float = 30):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:
+            raise UserError(f"{self.path}: not a scr-text store ({exc})") from exc
+        self.conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking."""
+        for attempt in range(5):
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 4:
+                    raise UserError(f"{self.path}: the store is busy with another process; try again") from exc
+                time.sleep(0.5 * (attempt + 1))
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # -- schema ------------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> None:
+        if self.version > SCHEMA_VERSION:
+            raise UserError(
+                f"{self.path}: store schema v{self.version} is newer than this scr-text (v{SCHEMA_VERSION}); upgrade scr-text"
+            )
+        while self.version < SCHEMA_VERSION:
+            target = self.version + 1
+            with self.transaction() as conn:
+                if conn.execute("PRAGMA user_version").fetchone()[0] >= target:
+                    continue  # another process migrated meanwhile
+                for statement in MIGRATIONS[target - 1].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={target}")
+
+    # -- documents and passages ---------------------------------------------------
+    def find_by_sha(self, sha256: str) -> str | None:
+        row = self.conn.execute("SELECT doc_id FROM documents WHERE sha256=?", (sha256,)).fetchone()
+        return row[0] if row else None
+
+    def claim_doc_id(self, document: Document) -> str:
+        """The id a new document gets: its own, unless another source already holds it."""
+        base, n, doc_id = document.doc_id, 1, document.doc_id
+        while True:
+            row = self.conn.execute("SELECT source_path FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+            if row is None or row[0] == document.source_path:
+                return doc_id
+            n += 1
+            doc_id = f"{base}-{n}"
+
+    def add_document(self, document: Document, passages: Sequence[Passage], analysis: bytes | None, analysis_model: str | None) -> str:
+        """Store a document and its passages in one transaction.
+
+        Returns "added", "replaced" (the same source path with new content) or "unchanged".
+        Raises DuplicateDocument when the same content is stored under another id.
+        """
+        with self.transaction() as conn:
+            existing = self.find_by_sha(document.sha256)
+            if existing == document.doc_id:
+                return "unchanged"
+            if existing is not None:
+                raise DuplicateDocument(document.source_path, existing)
+            replaced = conn.execute("DELETE FROM documents WHERE doc_id=?", (document.doc_id,)).rowcount > 0
+            conn.execute(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
+                (document.doc_id, document.sha256, document.source_path, document.format, document.pages,
+                 document.text, analysis, analysis_model, _now()),
+            )
+            conn.executemany(
+                "INSERT INTO passages VALUES (?,?,?,?,?,?)",
+                [(p.doc_id, p.index, p.start, p.end, p.text, text_key(p.text)) for p in passages],
+            )
+        return "replaced" if replaced else "added"
+
+    def doc_ids(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT doc_id FROM documents ORDER BY doc_id")]
+
+    def document(self, doc_id: str) -> Document:
+        row = self.conn.execute(
+            "SELECT doc_id, source_path, format, sha256, text, pages FROM documents WHERE doc_id=?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            raise UserError(f"no document '{doc_id}' in {self.path}")
+        return Document(*row)
+
+    def passages(self, doc_id: str | None = None) -> list[Passage]:
+        sql = "SELECT doc_id, idx, start, end, text FROM passages"
+        args: tuple = ()
+        if doc_id is not None:
+            sql += " WHERE doc_id=?"
+            args = (doc_id,)
+        return [Passage(*row) for row in self.conn.execute(sql + " ORDER BY doc_id, idx", args)]
+
+    def analysis(self, doc_id: str) -> tuple[bytes | None, str | None]:
+        row = self.conn.execute("SELECT analysis, analysis_model FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def counts(self) -> dict[str, int]:
+        tables = ("documents", "passages", "embeddings", "tags", "codings", "runs")
+        return {t: self.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+
+    # -- embedding cache (see embed.EmbeddingCache) ---------------------------------
+    def get_embeddings(self, model_id: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), 500):
+            chunk = unique[i : i + 500]
+            rows = self.conn.execute(
+                f"SELECT text_sha, vector FROM embeddings WHERE model=? AND text_sha IN ({','.join('?' * len(chunk))})",
+                (model_id, *chunk),
+            )
+            out.update({k: np.frombuffer(v, dtype=np.float32) for k, v in rows})
+        return out
+
+    def put_embeddings(self, model_id: str, items: dict[str, np.ndarray]) -> None:
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO embeddings VALUES (?,?,?)",
+                [(model_id, k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
+            )
+
+    # -- runs -------------------------------------------------------------------------
+    def start_run(self, command: str, params: dict) -> int:
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs (command, params, started_at, status) VALUES (?,?,?,?)",
+                (command, json.dumps(params, default=str), _now(), "running"),
+            )
+            return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, status: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE runs SET finished_at=?, status=? WHERE run_id=?", (_now(), status, run_id))

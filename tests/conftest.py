@@ -1,0 +1,58 @@
+"""Shared fixtures: real components (spaCy pipeline, embedding model, SQLite files), small real documents."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scr_text.config import DEFAULT_CORPUS, load_settings
+from scr_text.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def settings():
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def segmenter(settings):
+    from scr_text.segment import Segmenter
+
+    return Segmenter(settings.segment, settings.limits.max_passages_per_document)
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return DEFAULT_CORPUS
+
+
+@pytest.fixture(scope="session")
+def gold_passages(corpus_dir):
+    return [json.loads(line) for line in (corpus_dir / "passages.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "store.sqlite") as s:
+        yield s
+
+
+@pytest.fixture
+def small_corpus(tmp_path, corpus_dir) -> Path:
+    """Three shipped reviews in the corpus layout."""
+    out = tmp_path / "corpus"
+    (out / "texts").mkdir(parents=True)
+    for name in ("d01.txt", "d02.txt", "d03.txt"):
+        shutil.copy(corpus_dir / "texts" / name, out / "texts" / name)
+    return out
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,61 @@
+"""Build real DOCX and PDF files for tests (python-docx, fpdf2)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+PARAGRAPHS = [
+    "1. Introduction",
+    "1.1 This review concerns Child A, who was admitted to hospital with serious injuries. The health visitor had "
+    "seen the family twice in the preceding month and recorded no concerns about the home.",
+    "1.2 Mother told the social worker that her partner, Mr X, had moved into the household in the spring. No checks "
+    "were made with the police about him before the first hearing, and the safety plan did not mention him.",
+    "2. Analysis",
+    "2.1 The assessment concluded that the risk was low. That conclusion did not follow from the evidence the agencies "
+    "held, and there was little professional curiosity about who was caring for Child A at night.",
+]
+
+
+def make_docx(path: Path, paragraphs=PARAGRAPHS, table_rows=None) -> Path:
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+        document.add_paragraph("")  # empty paragraphs are dropped, not passages
+    if table_rows:
+        table = document.add_table(rows=len(table_rows), cols=len(table_rows[0]))
+        for r, row in enumerate(table_rows):
+            for c, cell in enumerate(row):
+                table.cell(r, c).text = cell
+    document.save(path)
+    return path
+
+
+def make_pdf(path: Path, paragraphs, header="Serious Case Review: Child A - Confidential", pages_break_every=None,
+             encrypt_password=None) -> Path:
+    from fpdf import FPDF
+
+    class Review(FPDF):
+        def header(self):
+            self.set_font("Helvetica", size=9)
+            self.cell(0, 8, header, align="C")
+            self.ln(12)
+
+        def footer(self):
+            self.set_y(-15)
+            self.set_font("Helvetica", size=9)
+            self.cell(0, 10, f"Page {self.page_no()}", align="C")
+
+    pdf = Review()
+    pdf.set_auto_page_break(True, margin=20)
+    if encrypt_password:
+        pdf.set_encryption(owner_password="owner", user_password=encrypt_password)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for i, text in enumerate(paragraphs):
+        if pages_break_every and i and i % pages_break_every == 0:
+            pdf.add_page()
+        pdf.multi_cell(0, 6, text)
+        pdf.ln(4)
+    pdf.output(str(path))
+    return path

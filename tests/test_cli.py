@@ -1,0 +1,63 @@
+"""The scr-text command as a user runs it: real subprocesses, a real store file."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+
+
+def scr(*args, store, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "scr_text", "--store", str(store), *map(str, args)],
+        capture_output=True, text=True, cwd=cwd,
+    )
+
+
+def test_run_writes_passages_and_summary_and_a_rerun_is_a_no_op(tmp_path, small_corpus):
+    store = tmp_path / "p.sqlite"
+    out = tmp_path / "out"
+    first = scr("run", small_corpus, "--out", out, store=store)
+    assert first.returncode == 0, first.stderr
+    assert "3 reviews" in first.stdout
+    frame = pd.read_csv(out / "passages.csv")
+    assert list(frame.columns[:5]) == ["doc_id", "passage", "start", "end", "text"]
+    texts = {d: (small_corpus / "texts" / f"{d}.txt").read_text() for d in frame.doc_id.unique()}
+    assert all(texts[r.doc_id][r.start:r.end] == r.text for r in frame.itertuples())
+    html = (out / "summary.html").read_text()
+    assert "3 added" in html and "passages.csv" in html
+    again = scr("run", small_corpus, "--out", out, store=store)
+    assert again.returncode == 0 and "3 unchanged" in again.stdout
+
+
+def test_passages_export_csv_and_parquet(tmp_path, small_corpus):
+    store = tmp_path / "p.sqlite"
+    assert scr("ingest", small_corpus / "texts", store=store).returncode == 0
+    for name in ("p.csv", "p.parquet"):
+        res = scr("passages", "--out", tmp_path / name, store=store)
+        assert res.returncode == 0, res.stderr
+    a = pd.read_csv(tmp_path / "p.csv")
+    b = pd.read_parquet(tmp_path / "p.parquet")
+    assert len(a) == len(b) > 0 and list(a.doc_id) == list(b.doc_id)
+    bad = scr("passages", "--out", tmp_path / "p.xlsx", store=store)
+    assert bad.returncode == 2 and "use a .csv or .parquet" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_bad_file_in_a_batch_is_one_line_the_rest_is_stored_and_exit_is_nonzero(tmp_path, small_corpus):
+    store = tmp_path / "p.sqlite"
+    (small_corpus / "texts" / "broken.pdf").write_bytes(b"%PDF-1.7 truncated")
+    res = scr("ingest", small_corpus / "texts", store=store)
+    assert res.returncode == 1
+    errors = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "broken.pdf" in errors[0]
+    assert "Traceback" not in res.stderr
+    assert "3 added" in res.stdout and "1 failed" in res.stdout
+
+
+def test_missing_corpus_is_a_clear_error_and_debug_shows_the_traceback(tmp_path):
+    store = tmp_path / "p.sqlite"
+    res = scr("run", tmp_path / "nowhere", "--out", tmp_path / "o", store=store)
+    assert res.returncode == 2 and res.stderr.strip().endswith("corpus folder not found")
+    res = subprocess.run([sys.executable, "-m", "scr_text", "--debug", "--store", str(store), "run", str(tmp_path / "nowhere")],
+                         capture_output=True, text=True)
+    assert "Traceback" in res.stderr

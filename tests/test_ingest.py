@@ -1,0 +1,155 @@
+"""Ingestion of real files: encodings, DOCX, multi-page PDF, and every kind of bad input."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from docmaker import PARAGRAPHS, make_docx, make_pdf
+from scr_text import ingest
+from scr_text.errors import IngestError
+from scr_text.intake import ingest_files
+
+TEXT = "1. Introduction\n\n1.1 Child A lived with Mother and Mr X. The café was nearby — naïvely.\n\n1.2 Records were incomplete.\n"
+
+
+@pytest.mark.parametrize(
+    "encoding,prefix",
+    [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16", b""), ("utf-16-le", b""), ("cp1252", b""), ("latin-1", b"")],
+)
+def test_text_encodings_decode_to_the_same_text(tmp_path, settings, encoding, prefix):
+    text = TEXT if encoding != "latin-1" else TEXT.replace("—", "-")  # Latin-1 has no dash
+    f = tmp_path / "review.txt"
+    f.write_bytes(prefix + text.encode(encoding))
+    assert ingest.read(f, settings).text == text
+
+
+def test_crlf_offsets_index_the_text_python_reads(tmp_path, settings, segmenter):
+    f = tmp_path / "crlf.txt"
+    f.write_bytes(TEXT.replace("\n", "\r\n").encode("utf-8"))
+    document = ingest.read(f, settings)
+    as_read = f.read_text(encoding="utf-8")
+    assert document.text == as_read
+    (passages,) = segmenter.transform([document])
+    assert [as_read[p.start:p.end] for p in passages] == [p.text for p in passages]
+    assert len(passages) == 3
+
+
+def test_docx_paragraphs_and_tables_round_trip(tmp_path, settings, segmenter):
+    f = make_docx(tmp_path / "sub.docx", table_rows=[["Agency", "Contact"], ["Police", "Attended twice"]])
+    document = ingest.read(f, settings)
+    assert document.format == "docx" and document.doc_id == "sub"
+    (passages,) = segmenter.transform([document])
+    texts = [p.text for p in passages]
+    assert texts[: len(PARAGRAPHS)] == PARAGRAPHS
+    assert "Police" in texts and "Attended twice" in texts
+    for p in passages:
+        assert document.text[p.start:p.end] == p.text
+
+
+def test_multipage_pdf_drops_running_lines_undoes_hyphens_and_rebuilds_paragraphs(tmp_path, settings, segmenter):
+    body = PARAGRAPHS * 5 + ["3.1 There was little profes-\nsional curiosity about Mr X, and the record was incomplete."]
+    f = make_pdf(tmp_path / "review.pdf", body)
+    document = ingest.read(f, settings)
+    assert document.pages >= 2
+    assert "Confidential" not in document.text
+    assert "Page 1" not in document.text and "Page 2" not in document.text
+    assert "professional curiosity about Mr X" in document.text
+    (passages,) = segmenter.transform([document])
+    assert [p.text for p in passages] == [b.replace("-\n", "") for b in body]
+    for p in passages:
+        assert document.text[p.start:p.end] == p.text
+
+
+def _zip_bytes(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def _bad_inputs(tmp_path, corpus_dir):
+    good_pdf = make_pdf(tmp_path / "good.pdf", PARAGRAPHS).read_bytes()
+    files = {
+        "empty.txt": b"",
+        "blank.txt": b"   \n\n\t \n",
+        "binary.txt": bytes(range(256)) * 40,
+        "notes.rtf": b"{\\rtf1 hello}",
+        "corrupt.pdf": b"%PDF-1.4\n" + b"\x13\x37garbage" * 50,
+        "truncated.pdf": good_pdf[: len(good_pdf) // 3],
+        "textless.pdf": None,
+        "locked.pdf": None,
+        "fake.docx": b"this is plain text pretending to be a Word file",
+        "bomb.docx": _zip_bytes({"word/document.xml": b"\0" * (3 * 2**20)}),
+        "traversal.docx": _zip_bytes({"../../evil.xml": b"<x/>"}),
+        "copy_of_d01.txt": (corpus_dir / "texts" / "d01.txt").read_bytes(),
+    }
+    for name, data in files.items():
+        if data is not None:
+            (tmp_path / name).write_bytes(data)
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 50, 50)
+    pdf.output(str(tmp_path / "textless.pdf"))
+    make_pdf(tmp_path / "locked.pdf", PARAGRAPHS, encrypt_password="secret")
+    return [tmp_path / n for n in files]
+
+
+def test_every_bad_input_fails_alone_with_one_clear_line(tmp_path, settings, store, corpus_dir):
+    settings.limits.max_decompressed_bytes = 2 * 2**20  # so that a small bomb trips the limit
+    try:
+        first = ingest_files([corpus_dir / "texts" / "d01.txt"], store, settings, progress=False)
+        assert first.added == ["d01"]
+        before = store.counts()
+        bad = _bad_inputs(tmp_path, corpus_dir)
+        good = tmp_path / "good.txt"
+        good.write_text(TEXT, encoding="utf-8")
+        report = ingest_files(bad + [good], store, settings, progress=False)
+    finally:
+        settings.limits.max_decompressed_bytes = 200 * 2**20
+    assert report.added == ["good"]
+    lines = report.failed + report.duplicates
+    assert len(lines) == len(bad)
+    for path in bad:
+        (line,) = [x for x in lines if x.startswith(str(path) + ":")]
+        assert "\n" not in line and "Traceback" not in line
+    expect = {
+        "empty.txt": "empty", "blank.txt": "empty", "binary.txt": "binary", "notes.rtf": "unsupported",
+        "corrupt.pdf": "PDF", "truncated.pdf": "PDF", "textless.pdf": "no extractable text",
+        "locked.pdf": "encrypted", "fake.docx": "not a valid DOCX", "bomb.docx": "decompression bomb",
+        "traversal.docx": "outside the archive", "copy_of_d01.txt": "duplicate of already stored document 'd01'",
+    }
+    for name, reason in expect.items():
+        (line,) = [x for x in lines if x.startswith(str(tmp_path / name) + ":")]
+        assert reason in line, line
+    after = store.counts()
+    assert after["documents"] == before["documents"] + 1
+    assert set(store.doc_ids()) == {"d01", "good"}
+
+
+def test_reingesting_an_unchanged_file_is_a_silent_no_op(store, settings, corpus_dir):
+    f = corpus_dir / "texts" / "d02.txt"
+    assert ingest_files([f], store, settings, progress=False).added == ["d02"]
+    counts = store.counts()
+    again = ingest_files([f], store, settings, progress=False)
+    assert again.unchanged == ["d02"] and again.ok
+    assert store.counts() == counts
+
+
+def test_same_stem_from_two_folders_gets_unique_ids(tmp_path, store, settings):
+    for folder, text in (("a", "First review text.\n\nMore."), ("b", "Second review text.\n\nOther.")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "notes.txt").write_text(text)
+    report = ingest_files([tmp_path / "a", tmp_path / "b"], store, settings, progress=False)
+    assert sorted(report.added) == ["notes", "notes-2"]
+
+
+def test_read_rejects_unknown_extension_without_touching_the_file(tmp_path, settings):
+    f = tmp_path / "x.odt"
+    f.write_text("hello")
+    with pytest.raises(IngestError, match="unsupported file type"):
+        ingest.read(f, settings)

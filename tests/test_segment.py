@@ -1,0 +1,61 @@
+"""Segmentation on the real spaCy pipeline: paragraphs, offsets, sentence splitting, stored analyses."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from scr_text import ingest
+from scr_text.config import SegmentSettings
+from scr_text.records import Document
+from scr_text.segment import Segmenter, from_bytes, paragraph_spans, to_bytes
+
+
+def test_every_shipped_passage_round_trips_and_matches_the_gold_paragraphs(settings, segmenter, corpus_dir, gold_passages):
+    gold = defaultdict(list)
+    for row in gold_passages:
+        gold[row["doc_id"]].append((row["start"], row["end"]))
+    files = sorted((corpus_dir / "texts").glob("*.txt"))
+    documents = [ingest.read(f, settings) for f in files]
+    assert len(documents) == 48
+    for document, passages in zip(documents, segmenter.transform(documents)):
+        assert [(p.start, p.end) for p in passages] == gold[document.doc_id]
+        for i, p in enumerate(passages):
+            assert p.index == i
+            assert document.text[p.start:p.end] == p.text
+            assert p.analysis.text == p.text
+
+
+def test_paragraph_spans_trim_whitespace_and_skip_blank_blocks():
+    text = "  First para.\n \n\n\tSecond\nstill second.  \n\n\n   \n"
+    assert [text[a:b] for a, b in paragraph_spans(text)] == ["First para.", "Second\nstill second."]
+
+
+def test_long_paragraph_is_split_at_sentence_boundaries():
+    sentence = "The social worker visited the family and recorded what Child A said about home. "
+    text = "Heading\n\n" + sentence * 12
+    seg = Segmenter(SegmentSettings(max_passage_chars=300))
+    document = Document("long", "long.txt", "txt", "x", text)
+    (passages,) = seg.transform([document])
+    assert passages[0].text == "Heading"
+    pieces = passages[1:]
+    assert len(pieces) > 1
+    for p in pieces:
+        assert len(p.text) <= 300
+        assert p.text.startswith("The social worker") and p.text.endswith("home.")
+        assert text[p.start:p.end] == p.text
+    assert " ".join(p.text for p in pieces) == text[9:].strip()
+
+
+def test_analysis_has_lemmas_sentences_entities_and_survives_the_store(segmenter):
+    text = "Mother was seen by the health visitor in London on 3 May. The children were not brought to appointments."
+    (passages,) = segmenter.transform([Document("a", "a.txt", "txt", "x", text)])
+    doc = passages[0].analysis
+    assert [t.lemma_ for t in doc if t.text == "were"] == ["be"]
+    assert len(list(doc.sents)) == 2
+    assert "GPE" in {e.label_ for e in doc.ents}
+    data = to_bytes(passages, segmenter.nlp)
+    copies = [type(p)(p.doc_id, p.index, p.start, p.end, p.text) for p in passages]
+    from_bytes(data, copies, segmenter.nlp)
+    restored = copies[0].analysis
+    assert [t.lemma_ for t in restored] == [t.lemma_ for t in doc]
+    assert [s.text for s in restored.sents] == [s.text for s in doc.sents]
+    assert [(e.text, e.label_) for e in restored.ents] == [(e.text, e.label_) for e in doc.ents]

@@ -1,0 +1,85 @@
+"""The SQLite store: schema versions, atomic writes, and a process killed in the middle of an ingest."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from scr_text.errors import UserError
+from scr_text.records import Document, Passage
+from scr_text.store import SCHEMA_VERSION, Store
+
+
+def test_new_store_is_at_the_current_schema_version(tmp_path):
+    with Store(tmp_path / "s.sqlite") as s:
+        assert s.version == SCHEMA_VERSION
+        assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_store_from_a_newer_scr_text_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(UserError, match="newer than this scr-text"):
+        Store(path)
+
+
+def test_a_failed_write_leaves_nothing_behind(store):
+    doc = Document("x", "/x.txt", "txt", "abc", "Hello world.")
+    bad = [Passage("x", 0, 0, 5, "Hello"), Passage("x", 0, 6, 12, "world.")]  # duplicate index
+    with pytest.raises(sqlite3.IntegrityError):
+        store.add_document(doc, bad, None, None)
+    assert store.counts()["documents"] == 0 and store.counts()["passages"] == 0
+
+
+def consistent(path) -> tuple[int, int]:
+    """Check every stored document is whole: passages contiguous and matching the text."""
+    with Store(path) as s:
+        assert s.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        n_passages = 0
+        for doc_id in s.doc_ids():
+            doc = s.document(doc_id)
+            passages = s.passages(doc_id)
+            assert passages, f"{doc_id} stored without passages"
+            assert [p.index for p in passages] == list(range(len(passages)))
+            for p in passages:
+                assert doc.text[p.start:p.end] == p.text
+            n_passages += len(passages)
+        return len(s.doc_ids()), n_passages
+
+
+@pytest.mark.parametrize("kill_after_documents", [1, 9, 30])
+def test_sigkill_during_ingest_leaves_a_consistent_store_and_the_rerun_completes(tmp_path, corpus_dir, kill_after_documents):
+    path = tmp_path / "s.sqlite"
+    cmd = [sys.executable, "-m", "scr_text", "--store", str(path), "ingest", str(corpus_dir / "texts")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            if path.exists():
+                try:
+                    conn = sqlite3.connect(path, timeout=1)
+                    n = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+                    conn.close()
+                except sqlite3.OperationalError:
+                    n = 0
+                if n >= kill_after_documents:
+                    break
+            time.sleep(0.02)
+        assert proc.poll() is None, "ingest finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    docs, _ = consistent(path)
+    assert kill_after_documents <= docs < 48
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"{docs} unchanged" in done.stdout
+    assert consistent(path) == (48, 1309)
