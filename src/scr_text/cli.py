@@ -101,6 +101,83 @@ def run(
         raise typer.Exit(1)
 
 
+@app.command()
+def train(
+    corpus: Path = typer.Option(DEFAULT_CORPUS, "--corpus", help="Labelled corpus (texts/, passages.jsonl)."),
+    out: Path = typer.Option(Path("models/default"), "--out", help="Model folder to write."),
+    folds: int = typer.Option(5, "--folds", help="Folds for the model card's cross-validated metrics."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook file (default configs/codebook.yaml)."),
+) -> None:
+    """Train the tagger on coded passages and write it, with its model card, to OUT."""
+    from .codebook import load_codebook
+    from .corpus import load_corpus
+    from .train import train as train_model
+
+    frame = load_codebook(codebook)
+    with ctx().open_store() as store:
+        model = train_model(load_corpus(corpus), store, ctx().settings, frame, out, out.name, folds=folds)
+    macro = model.card["cv"]["macro"]
+    typer.echo(f"model -> {out} (cross-validated macro-F1 {macro['f1']:.3f}, kappa {macro['kappa']:.3f}; see {out / 'MODEL_CARD.md'})")
+
+
+@app.command()
+def tag(
+    inputs: List[Path] = typer.Argument(..., help="Files (.txt .md .docx .pdf) or folders."),
+    out: Path = typer.Option(..., "--out", help="Output JSONL: one object per passage."),
+    model: str = typer.Option("default", "--model", help="Model name under models/, or a model folder."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook file (default configs/codebook.yaml)."),
+) -> None:
+    """Tag every passage of the given reviews with the codebook's codes, with evidence."""
+    from .codebook import load_codebook
+    from .tagging import tag_files
+
+    with ctx().open_store() as store:
+        n_docs, n_passages, failed = tag_files(inputs, out, ctx().settings, load_codebook(codebook), model, store)
+    for line in failed:
+        _fail(line)
+    typer.echo(f"{n_docs} document(s), {n_passages} passages tagged -> {out}" + (f"; {len(failed)} failed" if failed else ""))
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def evaluate(
+    corpus: Path = typer.Option(DEFAULT_CORPUS, "--corpus", help="Labelled corpus (texts/, passages.jsonl)."),
+    folds: int = typer.Option(5, "--folds", help="K for K-fold cross-validation grouped by review."),
+    tags: Optional[Path] = typer.Option(None, "--tags", help="Score this `tag` output file instead of cross-validating."),
+    gold: Optional[Path] = typer.Option(None, "--gold", help="Gold passages.jsonl for --tags (default: the corpus's)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write the full result as JSON."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook file (default configs/codebook.yaml)."),
+) -> None:
+    """Per-code precision, recall, F1 and kappa against gold: rules, classifier, combined and a TF-IDF baseline."""
+    import json
+
+    from .codebook import load_codebook
+    from .corpus import load_corpus
+    from .evaluate import cross_validate, format_table, score_tag_file
+
+    frame = load_codebook(codebook)
+    if tags is not None:
+        result = score_tag_file(tags, gold or corpus / "passages.jsonl", frame.ids)
+        typer.echo(f"{result['n_paragraphs']} gold paragraphs in {result['documents']} document(s)")
+        typer.echo(format_table({"systems": {"tagged": result}}))
+    else:
+        from .segment import Segmenter
+        from .train import corpus_batch
+
+        settings = ctx().settings
+        segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
+        with ctx().open_store() as store:
+            batch, Y, groups, _ = corpus_batch(load_corpus(corpus), store, settings, frame, segmenter)
+        C = float(settings.extra.get("tagger", {}).get("C", 4.0))
+        result = cross_validate(batch, Y, groups, frame.ids, folds=folds, C=C,
+                                progress=lambda n, k: typer.echo(f"fold {n}/{k} done", err=True))
+        typer.echo(f"{folds}-fold cross-validation grouped by review: {len(set(groups))} reviews, {len(Y)} passages")
+        typer.echo(format_table(result))
+    if out is not None:
+        out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
 def entry() -> None:
     """Console entry point: user errors become one line and exit code 2."""
     debug = "--debug" in sys.argv

@@ -80,3 +80,10 @@ class Coding:
     passage: int
     codes: list[str]
     source: str = "manual"  # manual | import | model
+
+
+def contract_row(passage: Passage, codes: list[str], scores: dict[str, float], evidence: dict) -> dict:
+    """One line of the `tag` output contract (documented in the README): exactly these keys."""
+    return {"doc_id": passage.doc_id, "passage": passage.index, "start": passage.start, "end": passage.end,
+            "text": passage.text, "codes": list(codes), "scores": {c: round(s, 4) for c, s in scores.items()},
+            "evidence": evidence}

@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .codebook import load_codebook
 from .config import Settings
 from .embed import Embedder
 from .errors import UserError
@@ -12,6 +13,7 @@ from .export import passages_frame, write_table
 from .intake import IntakeReport, ingest_files
 from .report import render
 from .store import Store
+from .tagging import tag_stored, write_jsonl
 
 
 @dataclass
@@ -22,6 +24,9 @@ class RunResult:
     n_passages: int
     timings: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
+    codebook: object = None
+    model_key: str = ""
+    tag_rows: list[dict] = field(default_factory=list)
 
 
 def corpus_inputs(corpus: Path) -> Path:
@@ -34,6 +39,7 @@ def corpus_inputs(corpus: Path) -> Path:
 def run(corpus: Path, out_dir: Path, store: Store, settings: Settings, progress: bool = True) -> RunResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
+    codebook = load_codebook()
     run_id = store.start_run("run", {"corpus": str(corpus), "out": str(out_dir)})
 
     t = time.perf_counter()
@@ -46,8 +52,15 @@ def run(corpus: Path, out_dir: Path, store: Store, settings: Settings, progress:
     Embedder(settings.embed, cache=store, progress=progress).transform([p.text for p in passages])
     timings["embed"] = time.perf_counter() - t
 
-    result = RunResult(out_dir, intake, doc_ids, len(passages), timings)
+    t = time.perf_counter()
+    model_name = settings.extra.get("tagger", {}).get("model", "default")
+    key, rows = tag_stored(store, doc_ids, settings, codebook, model_name, run_id, progress)
+    timings["tag"] = time.perf_counter() - t
+
+    result = RunResult(out_dir, intake, doc_ids, len(passages), timings, codebook=codebook, model_key=key, tag_rows=rows)
     result.outputs["passages"] = write_table(passages_frame(passages), out_dir / "passages.csv")
+    write_jsonl(rows, out_dir / "tags.jsonl")
+    result.outputs["tags"] = out_dir / "tags.jsonl"
     result.outputs["summary"] = render.write_summary(result, out_dir / "summary.html")
     store.finish_run(run_id, "ok" if intake.ok else "partial")
     return result

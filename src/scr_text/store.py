@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import DuplicateDocument, UserError
 from .hashing import text_key
-from .records import Document, Passage
+from .records import Document, Passage, contract_row
 
 # Each entry moves the schema one version up. Append only; never edit a released step.
 MIGRATIONS: list[str] = [
@@ -233,6 +233,36 @@ class Store:
                 "INSERT OR REPLACE INTO embeddings VALUES (?,?,?)",
                 [(model_id, k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
             )
+
+    # -- tags -------------------------------------------------------------------------
+    def put_tags(self, model: str, run_id: int | None, rows: list[tuple[str, int, str, float, bool, str]]) -> None:
+        """Replace the model's tags for the passages named in rows: (doc_id, passage, code, score, decided, evidence_json)."""
+        with self.transaction() as conn:
+            for doc_id in sorted({r[0] for r in rows}):
+                conn.execute("DELETE FROM tags WHERE model=? AND doc_id=?", (model, doc_id))
+            conn.executemany("INSERT INTO tags VALUES (?,?,?,?,?,?,?,?)",
+                             [(model, d, p, c, s, int(dec), ev, run_id) for d, p, c, s, dec, ev in rows])
+
+    def has_tags(self, model: str, doc_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM tags WHERE model=? AND doc_id=? LIMIT 1", (model, doc_id)).fetchone() is not None
+
+    def tag_rows(self, model: str, doc_id: str) -> list[dict]:
+        """The `tag` contract rows of one document, rebuilt from the stored tags."""
+        scores: dict[int, dict[str, float]] = {}
+        evidence: dict[int, dict[str, list]] = {}
+        for passage, code, score, decided, ev in self.conn.execute(
+            "SELECT passage, code, score, decided, evidence FROM tags WHERE model=? AND doc_id=? ORDER BY passage, rowid",
+            (model, doc_id),
+        ):
+            scores.setdefault(passage, {})[code] = score
+            if decided:
+                evidence.setdefault(passage, {})[code] = json.loads(ev)
+        return [contract_row(p, list(evidence.get(p.index, {})), scores.get(p.index, {}), evidence.get(p.index, {}))
+                for p in self.passages(doc_id)]
+
+    def tag_counts(self, model: str) -> dict[str, int]:
+        rows = self.conn.execute("SELECT code, COUNT(*) FROM tags WHERE model=? AND decided=1 GROUP BY code", (model,))
+        return dict(rows.fetchall())
 
     # -- runs -------------------------------------------------------------------------
     def start_run(self, command: str, params: dict) -> int:

@@ -1,0 +1,73 @@
+"""The classifier stage: one logistic regression per code over the passage features, with
+probabilities calibrated (Platt scaling) on out-of-fold scores and a per-code decision threshold
+tuned on those same out-of-fold scores. Folds are grouped by review, never by paragraph."""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+
+
+def grouped_folds(groups, n_splits: int):
+    groups = np.asarray(groups)
+    n = min(n_splits, len(np.unique(groups)))
+    return list(GroupKFold(n_splits=n).split(np.zeros(len(groups)), groups=groups))
+
+
+def best_threshold(y: np.ndarray, p: np.ndarray, floor: float = 0.05) -> float:
+    """The threshold on p that maximises F1 on (y, p)."""
+    if y.sum() == 0:
+        return 0.5
+    order = np.argsort(-p)
+    tp = np.cumsum(y[order])
+    fp = np.cumsum(1 - y[order])
+    f1 = 2 * tp / (tp + fp + y.sum())
+    k = int(np.argmax(f1))
+    # Midway between the last accepted and the first rejected score.
+    nxt = p[order[k + 1]] if k + 1 < len(order) else 0.0
+    return float(max(floor, (p[order[k]] + nxt) / 2))
+
+
+class ThemeClassifier:
+    """Multi-label: ``fit(X, Y, groups)``, ``predict_proba(X) -> (n, k)``, ``predict(X) -> bool (n, k)``."""
+
+    def __init__(self, codes: list[str], C: float = 4.0, n_splits: int = 5, class_weight: str | None = "balanced"):
+        self.codes = list(codes)
+        self.C = C
+        self.n_splits = n_splits
+        self.class_weight = class_weight
+
+    def _model(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=2000)
+
+    def fit(self, X, Y: np.ndarray, groups) -> "ThemeClassifier":
+        Y = np.asarray(Y, dtype=int)
+        folds = grouped_folds(groups, self.n_splits)
+        self.models_, self.platt_, self.thresholds_ = [], [], np.zeros(len(self.codes))
+        self.oof_proba_ = np.zeros(Y.shape, dtype=float)
+        for j in range(len(self.codes)):
+            y = Y[:, j]
+            scores = np.zeros(len(y))
+            for train, test in folds:
+                if y[train].min() == y[train].max():
+                    scores[test] = -10.0 if y[train].max() == 0 else 10.0
+                    continue
+                scores[test] = self._model().fit(X[train], y[train]).decision_function(X[test])
+            platt = LogisticRegression(C=1e4, solver="lbfgs").fit(scores.reshape(-1, 1), y) if 0 < y.sum() < len(y) else None
+            proba = platt.predict_proba(scores.reshape(-1, 1))[:, 1] if platt is not None else np.full(len(y), y.mean())
+            self.oof_proba_[:, j] = proba
+            self.thresholds_[j] = best_threshold(y, proba)
+            self.platt_.append(platt)
+            self.models_.append(self._model().fit(X, y) if 0 < y.sum() < len(y) else None)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        out = np.zeros((X.shape[0], len(self.codes)))
+        for j, (model, platt) in enumerate(zip(self.models_, self.platt_)):
+            if model is None or platt is None:
+                continue
+            out[:, j] = platt.predict_proba(model.decision_function(X).reshape(-1, 1))[:, 1]
+        return out
+
+    def predict(self, X) -> np.ndarray:
+        return self.predict_proba(X) >= self.thresholds_

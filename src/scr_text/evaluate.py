@@ -1,0 +1,127 @@
+"""Honest evaluation of the tagger: K-fold cross-validation grouped by review, for the rule stage
+alone, the classifier alone, the combined tagger and a TF-IDF + logistic regression baseline;
+and scoring of a `tag` output file against gold paragraphs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
+
+from .classify import ThemeClassifier, grouped_folds
+from .errors import UserError
+from .features import Batch, PassageFeatures
+
+SYSTEMS = ("rules", "classifier", "combined", "baseline")
+
+
+def metrics(Y: np.ndarray, P: np.ndarray, codes: list[str]) -> dict:
+    """Per code and macro-averaged precision, recall, F1 and Cohen's kappa."""
+    p, r, f, _ = precision_recall_fscore_support(Y, P, average=None, zero_division=0)
+    rows = []
+    for j, code in enumerate(codes):
+        if Y[:, j].sum() == 0 and P[:, j].sum() == 0:
+            # Nothing to find and nothing found: undefined, and left out of the macro average.
+            rows.append({"code": code, "precision": None, "recall": None, "f1": None, "kappa": None, "support": 0})
+            continue
+        same = (Y[:, j] == P[:, j]).all()
+        kappa = 1.0 if same else float(cohen_kappa_score(Y[:, j], P[:, j]))
+        rows.append({"code": code, "precision": float(p[j]), "recall": float(r[j]), "f1": float(f[j]), "kappa": kappa,
+                     "support": int(Y[:, j].sum())})
+    macro = {k: float(np.mean([row[k] for row in rows if row[k] is not None] or [np.nan]))
+             for k in ("precision", "recall", "f1", "kappa")}
+    return {"per_code": rows, "macro": macro}
+
+
+def subset(batch: Batch, idx) -> Batch:
+    return Batch([batch.passages[i] for i in idx], batch.embeddings[idx], batch.rules[idx])
+
+
+def _baseline(train: Batch, Ytr: np.ndarray, test: Batch) -> np.ndarray:
+    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    Xtr = vec.fit_transform([p.text for p in train.passages])
+    Xte = vec.transform([p.text for p in test.passages])
+    out = np.zeros((len(test.passages), Ytr.shape[1]), dtype=bool)
+    for j in range(Ytr.shape[1]):
+        if 0 < Ytr[:, j].sum() < len(Ytr):
+            out[:, j] = LogisticRegression(max_iter=2000).fit(Xtr, Ytr[:, j]).predict(Xte).astype(bool)
+    return out
+
+
+def cross_validate(batch: Batch, Y: np.ndarray, groups, codes: list[str], folds: int = 5, systems=SYSTEMS,
+                   C: float = 4.0, progress=None) -> dict:
+    """Out-of-fold predictions for each system; every fit sees only its training folds."""
+    groups = np.asarray(groups)
+    k = len(codes)
+    preds = {s: np.zeros(Y.shape, dtype=bool) for s in systems}
+    splits = grouped_folds(groups, folds)
+    for n, (tr, te) in enumerate(splits, 1):
+        train, test = subset(batch, tr), subset(batch, te)
+        if "rules" in systems:
+            preds["rules"][te] = test.rules[:, :k] > 0
+        for name, use_rules in (("classifier", False), ("combined", True)):
+            if name in systems:
+                feats = PassageFeatures(use_rules=use_rules)
+                model = ThemeClassifier(codes, C=C).fit(feats.fit_transform(train), Y[tr], groups[tr])
+                preds[name][te] = model.predict(feats.transform(test))
+        if "baseline" in systems:
+            preds["baseline"][te] = _baseline(train, Y[tr], test)
+        if progress:
+            progress(n, len(splits))
+    return {"folds": len(splits), "systems": {s: metrics(Y, preds[s].astype(int), codes) for s in systems}}
+
+
+def score_tag_file(tags_path: Path, gold_path: Path, codes: list[str]) -> dict:
+    """Score a `tag` output against gold paragraphs: a gold paragraph's predicted codes are the
+    union of the codes of the predicted passages that overlap it."""
+    def rows(path):
+        try:
+            return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UserError(f"{path}: cannot read JSONL ({exc.__class__.__name__})") from exc
+
+    predicted: dict[str, list[dict]] = {}
+    for row in rows(tags_path):
+        predicted.setdefault(row["doc_id"], []).append(row)
+    gold = [g for g in rows(gold_path) if g["doc_id"] in predicted]
+    if not gold:
+        raise UserError(f"{tags_path}: no document in common with {gold_path}")
+    index = {c: j for j, c in enumerate(codes)}
+    Y = np.zeros((len(gold), len(codes)), dtype=int)
+    P = np.zeros_like(Y)
+    for i, g in enumerate(gold):
+        for c in g["codes"]:
+            Y[i, index[c]] = 1
+        for row in predicted[g["doc_id"]]:
+            if row["start"] < g["end"] and g["start"] < row["end"]:
+                for c in row["codes"]:
+                    if c in index:
+                        P[i, index[c]] = 1
+    return {"n_paragraphs": len(gold), "documents": len(predicted), **metrics(Y, P, codes)}
+
+
+def _num(value, width: int) -> str:
+    return f"{'n/a':>{width}}" if value is None else f"{value:>{width}.3f}"
+
+
+def format_table(result: dict, systems=None) -> str:
+    """A plain-text table: one row per code, F1 for each system (and P/R/kappa of the combined tagger)."""
+    systems = systems or list(result["systems"])
+    first = result["systems"][systems[0]]
+    lines = []
+    header = f"{'code':<22}" + "".join(f"{s + ' F1':>15}" for s in systems)
+    main = "combined" if "combined" in systems else systems[0]
+    header += f"{main + ' P':>13}{main + ' R':>13}{main + ' kappa':>17}"
+    lines.append(header)
+    for j, row in enumerate(first["per_code"]):
+        line = f"{row['code']:<22}" + "".join(_num(result["systems"][s]["per_code"][j]["f1"], 15) for s in systems)
+        m = result["systems"][main]["per_code"][j]
+        line += _num(m["precision"], 13) + _num(m["recall"], 13) + _num(m["kappa"], 17)
+        lines.append(line)
+    line = f"{'macro':<22}" + "".join(f"{result['systems'][s]['macro']['f1']:>15.3f}" for s in systems)
+    m = result["systems"][main]["macro"]
+    lines.append(line + f"{m['precision']:>13.3f}{m['recall']:>13.3f}{m['kappa']:>17.3f}")
+    return "\n".join(lines)

@@ -1,0 +1,245 @@
+"""Rules + classifier -> tags with evidence.
+
+A ``TaggerModel`` is what ``train`` fits and ``models/<name>/`` holds: the feature transformer,
+the per-code classifier with its thresholds, and the coded training passages used as exemplars.
+It is saved with skops (no pickle) and loaded against an explicit list of trusted types.
+"""
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .codebook import Codebook
+from .config import PROJECT_ROOT
+from .errors import UserError
+from .features import Batch, PassageFeatures
+from .classify import ThemeClassifier
+from .records import Exemplar, Passage, Tag, contract_row
+from .rules import RuleTagger
+
+MODELS_DIR = PROJECT_ROOT / "models"
+
+# Every object type a saved model may contain. skops trusts much of scikit-learn by default; we
+# trust only these, and refuse a file that names any other (checked in its schema before loading).
+TRUSTED_TYPES = [
+    "scr_text.features.PassageFeatures",
+    "scr_text.classify.ThemeClassifier",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "numpy.float32",
+    "numpy.float64",
+    "numpy.int64",
+]
+_CONTAINERS = {"builtins.dict", "builtins.list", "builtins.tuple", "builtins.str", "builtins.int", "builtins.float",
+               "builtins.bool", "builtins.NoneType", "numpy.ndarray", "numpy.int64", "numpy.float64", "numpy.float32"}
+
+
+def _types_in(skops_file: Path) -> set[str]:
+    """The object types a .skops file names, read from its schema without building anything."""
+    import zipfile
+
+    with zipfile.ZipFile(skops_file) as archive:
+        info = archive.getinfo("schema.json")
+        if info.file_size > 50 * 2**20:
+            raise UserError(f"{skops_file}: model schema is implausibly large")
+        schema = json.loads(archive.read(info))
+    found: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "__class__" in node:
+                found.add(f"{node.get('__module__')}.{node['__class__']}")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return found
+
+
+@dataclass
+class PassageTags:
+    """The tagger's output for one passage."""
+
+    passage: Passage
+    scores: dict[str, float]
+    tags: list[Tag] = field(default_factory=list)
+
+    @property
+    def codes(self) -> list[str]:
+        return [t.code for t in self.tags if t.decided]
+
+    def evidence(self) -> dict[str, list[dict]]:
+        out = {}
+        for t in self.tags:
+            if t.decided:
+                items = [{"type": "rule", "pattern": h.pattern_id, "start": h.start, "end": h.end, "text": h.text}
+                         for h in t.rule_hits]
+                items.append({"type": "classifier", "probability": round(t.score, 4)})
+                items += [{"type": "exemplar", **asdict(e)} for e in t.exemplars]
+                out[t.code] = items
+        return out
+
+    def to_json(self) -> dict:
+        """The `tag` output contract: exactly these keys (see README)."""
+        return contract_row(self.passage, self.codes, self.scores, self.evidence())
+
+    def store_rows(self) -> list[tuple]:
+        """(doc_id, passage, code, score, decided, evidence JSON) for every code, for Store.put_tags."""
+        evidence = self.evidence()
+        return [(self.passage.doc_id, self.passage.index, code, round(score, 4), code in evidence,
+                 json.dumps(evidence.get(code, []), ensure_ascii=False)) for code, score in self.scores.items()]
+
+
+
+class TaggerModel:
+    def __init__(self, codebook_hash: str, codes: list[str], features: PassageFeatures, classifier: ThemeClassifier,
+                 exemplar_embeddings: np.ndarray, exemplar_labels: np.ndarray, exemplar_meta: list[dict], card: dict):
+        self.codebook_hash = codebook_hash
+        self.codes = codes
+        self.features = features
+        self.classifier = classifier
+        self.exemplar_embeddings = exemplar_embeddings
+        self.exemplar_labels = exemplar_labels
+        self.exemplar_meta = exemplar_meta
+        self.card = card
+
+    # -- persistence ------------------------------------------------------------------
+    def save(self, out: Path) -> Path:
+        import skops.io as sio
+
+        out.mkdir(parents=True, exist_ok=True)
+        sio.dump({"features": self.features, "classifier": self.classifier}, out / "model.skops")
+        np.savez_compressed(out / "exemplars.npz", embeddings=self.exemplar_embeddings.astype(np.float16),
+                            labels=self.exemplar_labels.astype(np.int8))
+        with open(out / "exemplars.jsonl", "w", encoding="utf-8") as fh:
+            for row in self.exemplar_meta:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        card = {**self.card, "codebook_hash": self.codebook_hash, "codes": self.codes}
+        (out / "card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (out / "MODEL_CARD.md").write_text(render_card(card), encoding="utf-8")
+        return out
+
+    @classmethod
+    def load(cls, name_or_path: str | Path) -> "TaggerModel":
+        import skops.io as sio
+
+        path = resolve_model_dir(name_or_path)
+        untrusted = (_types_in(path / "model.skops") | set(sio.get_untrusted_types(file=path / "model.skops"))) \
+            - set(TRUSTED_TYPES) - _CONTAINERS
+        if untrusted:
+            raise UserError(f"{path}: model file contains types that are not trusted: {', '.join(sorted(untrusted))}")
+        parts = sio.load(path / "model.skops", trusted=TRUSTED_TYPES)
+        card = json.loads((path / "card.json").read_text(encoding="utf-8"))
+        arrays = np.load(path / "exemplars.npz", allow_pickle=False)
+        meta = [json.loads(line) for line in (path / "exemplars.jsonl").read_text(encoding="utf-8").splitlines() if line]
+        return cls(card["codebook_hash"], card["codes"], parts["features"], parts["classifier"],
+                   arrays["embeddings"].astype(np.float32), arrays["labels"].astype(bool), meta, card)
+
+    def check_codebook(self, codebook: Codebook) -> None:
+        if codebook.hash != self.codebook_hash or codebook.ids != self.codes:
+            raise UserError(
+                f"the model was trained with codebook {self.codebook_hash}, the current codebook is {codebook.hash}; "
+                "retrain with `scr-text train`"
+            )
+
+
+def model_key(model_dir: Path, codebook: Codebook) -> str:
+    """Identifies tags made by one trained model under one codebook (the store's tag cache key)."""
+    from .hashing import file_sha256
+
+    return f"{model_dir.name}@{file_sha256(model_dir / 'card.json')[:12]}/{codebook.hash}"
+
+
+def resolve_model_dir(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    for candidate in (p, MODELS_DIR / p):
+        if (candidate / "model.skops").is_file():
+            return candidate
+    raise UserError(f"no trained model at '{name_or_path}' (looked in {MODELS_DIR}); run `scr-text train`")
+
+
+class Tagger:
+    """Tags passages with every code of the codebook, and the evidence for each tag."""
+
+    def __init__(self, model: TaggerModel, rules: RuleTagger, n_exemplars: int = 2):
+        self.model = model
+        self.rules = rules
+        self.n_exemplars = n_exemplars
+        model.check_codebook(rules.codebook)
+
+    def tag(self, passages: list[Passage], embeddings: np.ndarray) -> list[PassageTags]:
+        if not passages:
+            return []
+        scoped = [self.rules.scoped_hits(p) for p in passages]
+        batch = Batch(passages, embeddings, self.rules.features_from(scoped))
+        proba = self.model.classifier.predict_proba(self.model.features.transform(batch))
+        decided = proba >= self.model.classifier.thresholds_
+        sims = embeddings @ self.model.exemplar_embeddings.T
+        out = []
+        codes = self.model.codes
+        for i, p in enumerate(passages):
+            result = PassageTags(p, {c: float(proba[i, j]) for j, c in enumerate(codes)})
+            hits = [h.hit for h in scoped[i] if h.context == "affirmed"]
+            for j, code in enumerate(codes):
+                if not decided[i, j]:
+                    continue
+                result.tags.append(Tag(p.doc_id, p.index, code, float(proba[i, j]), True,
+                                       [h for h in hits if h.code == code], self._exemplars(sims[i], j)))
+            out.append(result)
+        return out
+
+    def _exemplars(self, sims: np.ndarray, j: int) -> list[Exemplar]:
+        candidates = np.flatnonzero(self.model.exemplar_labels[:, j])
+        best = candidates[np.argsort(-sims[candidates])[: self.n_exemplars]]
+        meta = self.model.exemplar_meta
+        return [Exemplar(meta[k]["doc_id"], meta[k]["start"], meta[k]["end"], meta[k]["text"], round(float(sims[k]), 4))
+                for k in best]
+
+
+def library_versions() -> dict[str, str]:
+    import sklearn
+    import spacy
+
+    import sentence_transformers
+
+    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "spacy": spacy.__version__,
+            "sentence-transformers": sentence_transformers.__version__, "numpy": np.__version__}
+
+
+def render_card(card: dict) -> str:
+    lines = [
+        f"# Model card: {card.get('name', 'scr-text tagger')}",
+        "",
+        "Multi-label theme tagger for safeguarding case-review passages: the rule stage's hits, lemma TF-IDF, the",
+        "passage embedding (all-MiniLM-L6-v2) and its context (section heading, neighbours, position) feed one",
+        "logistic regression per code; probabilities are Platt-calibrated on review-grouped out-of-fold scores and",
+        "each code's threshold maximises out-of-fold F1.",
+        "",
+        f"- Trained: {card.get('trained_at')}",
+        f"- Training data: `{card.get('corpus')}` ({card.get('n_documents')} reviews, {card.get('n_passages')} passages), hash `{card.get('corpus_hash')}`",
+        f"- Codebook hash: `{card.get('codebook_hash')}`",
+        f"- Embedding model: `{card.get('embedding_model')}`; spaCy pipeline: `{card.get('spacy_model')}`",
+        f"- Libraries: {', '.join(f'{k} {v}' for k, v in card.get('libraries', {}).items())}",
+        "",
+        f"## Cross-validated metrics ({card.get('cv', {}).get('folds')}-fold, grouped by review)",
+        "",
+        "| code | precision | recall | F1 | kappa | threshold |",
+        "|---|---|---|---|---|---|",
+    ]
+    thresholds = card.get("thresholds", {})
+    for row in card.get("cv", {}).get("per_code", []):
+        lines.append(f"| {row['code']} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['kappa']:.3f} | "
+                     f"{thresholds.get(row['code'], float('nan')):.3f} |")
+    macro = card.get("cv", {}).get("macro")
+    if macro:
+        lines.append(f"| **macro** | {macro['precision']:.3f} | {macro['recall']:.3f} | {macro['f1']:.3f} | {macro['kappa']:.3f} | |")
+    lines += ["", "Reproduce: `scr-text train --corpus corpora/dev --out models/default` (metrics: `scr-text evaluate`).", ""]
+    return "\n".join(lines)

@@ -1,0 +1,74 @@
+"""Tag review files or stored documents and produce the `tag` JSONL contract (one object per passage).
+
+Tags of stored documents are kept in the store under the model's key, so that a re-run with the
+same model and codebook tags nothing again.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .codebook import Codebook
+from .config import Settings
+from .embed import Embedder
+from .rules import RuleTagger
+from .segment import Segmenter
+from .store import Store
+from .tagger import Tagger, TaggerModel, model_key, resolve_model_dir
+from .train import read_documents, stored_passages
+
+
+def load_tagger(model_name: str, codebook: Codebook, segmenter: Segmenter, n_exemplars: int = 2) -> Tagger:
+    return Tagger(TaggerModel.load(model_name), RuleTagger(codebook, segmenter.nlp), n_exemplars)
+
+
+def write_jsonl(rows, out: Path) -> int:
+    """Write rows atomically (a .part file renamed at the end); returns the number written."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    n = 0
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
+    tmp.replace(out)
+    return n
+
+
+def tag_files(inputs, out: Path, settings: Settings, codebook: Codebook, model_name: str, store: Store | None,
+              progress: bool = True) -> tuple[int, int, list[str]]:
+    """Tag files without storing them. Returns (documents tagged, passages written, one line per failed file)."""
+    documents, failed = read_documents(inputs, settings)
+    segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
+    tagger = load_tagger(model_name, codebook, segmenter, _n_exemplars(settings))
+    embedder = Embedder(settings.embed, cache=store, progress=False)
+
+    def rows():
+        for document in tqdm(documents, desc="tag", unit="doc", disable=not progress or len(documents) < 2):
+            (passages,) = segmenter.transform([document])
+            for result in tagger.tag(passages, embedder.transform([p.text for p in passages])):
+                yield result.to_json()
+
+    return len(documents), write_jsonl(rows(), out), failed
+
+
+def tag_stored(store: Store, doc_ids: list[str], settings: Settings, codebook: Codebook, model_name: str,
+               run_id: int | None = None, progress: bool = True) -> tuple[str, list[dict]]:
+    """Tag stored documents that have no tags from this model yet; return (model key, contract rows)."""
+    key = model_key(resolve_model_dir(model_name), codebook)
+    todo = [d for d in doc_ids if not store.has_tags(key, d)]
+    if todo:
+        segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
+        tagger = load_tagger(model_name, codebook, segmenter, _n_exemplars(settings))
+        embedder = Embedder(settings.embed, cache=store, progress=False)
+        for doc_id in tqdm(todo, desc="tag", unit="doc", disable=not progress or len(todo) < 2):
+            passages = stored_passages(store, [doc_id], segmenter)
+            results = tagger.tag(passages, embedder.transform([p.text for p in passages]))
+            store.put_tags(key, run_id, [row for r in results for row in r.store_rows()])
+    return key, [row for d in doc_ids for row in store.tag_rows(key, d)]
+
+
+def _n_exemplars(settings: Settings) -> int:
+    return int(settings.extra.get("tagger", {}).get("exemplars", 2))

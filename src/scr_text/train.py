@@ -1,0 +1,116 @@
+"""Prepare passages for tagging (segment, embed, rule features) and train the tagger on a labelled corpus."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from . import ingest
+from .codebook import Codebook
+from .config import Settings
+from .corpus import GoldCorpus, gold_labels
+from .embed import Embedder
+from .errors import UserError
+from .evaluate import cross_validate
+from .features import Batch, PassageFeatures
+from .classify import ThemeClassifier
+from .intake import ingest_files
+from .records import Document, Passage
+from .rules import RuleTagger
+from .segment import Segmenter, from_bytes
+from .store import Store
+from .tagger import TaggerModel, library_versions
+
+
+def stored_passages(store: Store, doc_ids: list[str], segmenter: Segmenter) -> list[Passage]:
+    """Passages of stored documents with their spaCy analyses restored (no re-parsing)."""
+    out = []
+    for doc_id in doc_ids:
+        passages = store.passages(doc_id)
+        data, model = store.analysis(doc_id)
+        if data is not None and model == segmenter.model_id:
+            from_bytes(data, passages, segmenter.nlp)
+        else:  # analysed by another pipeline: parse again
+            fresh = segmenter.transform([store.document(doc_id)])[0]
+            for p, f in zip(passages, fresh):
+                p.analysis = f.analysis
+        out += passages
+    return out
+
+
+def read_documents(inputs, settings: Settings) -> tuple[list[Document], list[str]]:
+    """Documents from files and folders (ids: file stems made unique), and one line per file that failed."""
+    paths = list(ingest.expand_inputs(inputs))
+    if not paths:
+        raise UserError("no input files found")
+    documents, failed = [], []
+    for path, doc_id in zip(paths, ingest.unique_ids(paths)):
+        try:
+            documents.append(ingest.read(path, settings, doc_id=doc_id))
+        except UserError as exc:
+            failed.append(str(exc))
+    return documents, failed
+
+
+def make_batch(passages: list[Passage], embedder: Embedder, rules: RuleTagger) -> Batch:
+    return Batch(passages, embedder.transform([p.text for p in passages]), rules.transform(passages))
+
+
+def corpus_batch(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebook,
+                 segmenter: Segmenter, progress: bool = True) -> tuple[Batch, np.ndarray, np.ndarray, Embedder]:
+    """Ingest a labelled corpus into the store and return (batch, gold labels, review groups, embedder)."""
+    report = ingest_files([corpus.texts], store, settings, segmenter=segmenter, progress=progress)
+    if report.failed:
+        raise UserError("; ".join(report.failed))
+    if report.duplicates:  # gold rows are keyed by file stem: a review stored under another id cannot be labelled
+        raise UserError("; ".join(report.duplicates) + " (use a fresh --store for training)")
+    passages = stored_passages(store, sorted(report.added + report.replaced + report.unchanged), segmenter)
+    embedder = Embedder(settings.embed, cache=store, progress=progress)
+    batch = make_batch(passages, embedder, RuleTagger(codebook, segmenter.nlp))
+    Y = gold_labels(passages, corpus.passages, codebook.ids)
+    groups = np.array([p.doc_id for p in passages])
+    return batch, Y, groups, embedder
+
+
+def fit_model(batch: Batch, Y: np.ndarray, groups: np.ndarray, codebook: Codebook, C: float = 4.0) -> tuple[PassageFeatures, ThemeClassifier]:
+    features = PassageFeatures()
+    classifier = ThemeClassifier(codebook.ids, C=C).fit(features.fit_transform(batch), Y, groups)
+    return features, classifier
+
+
+def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebook, out: Path, name: str,
+          folds: int = 5, progress: bool = True) -> TaggerModel:
+    segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
+    batch, Y, groups, embedder = corpus_batch(corpus, store, settings, codebook, segmenter, progress)
+    C = float(settings.extra.get("tagger", {}).get("C", 4.0))
+    cv = cross_validate(batch, Y, groups, codebook.ids, folds=folds, systems=("combined",), C=C)["systems"]["combined"]
+    features, classifier = fit_model(batch, Y, groups, codebook, C=C)
+    meta = [{"doc_id": p.doc_id, "start": p.start, "end": p.end, "text": p.text} for p in batch.passages]
+    card = {
+        "name": name,
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "corpus": _display_path(corpus.root),
+        "corpus_hash": corpus.fingerprint(),
+        "n_documents": len(set(groups)),
+        "n_passages": len(batch.passages),
+        "embedding_model": embedder.model_id,
+        "spacy_model": segmenter.model_id,
+        "libraries": library_versions(),
+        "C": C,
+        "thresholds": dict(zip(codebook.ids, map(float, classifier.thresholds_))),
+        "cv": {"folds": folds, **cv},
+    }
+    model = TaggerModel(codebook.hash, codebook.ids, features, classifier, batch.embeddings, Y.astype(bool), meta, card)
+    model.save(out)
+    return model
+
+
+def _display_path(path: Path) -> str:
+    """Paths inside the repository are recorded relative to it, so that cards do not name one machine."""
+    from .config import PROJECT_ROOT
+
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)

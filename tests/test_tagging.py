@@ -1,0 +1,138 @@
+"""Tagging end to end with the committed default model: the output contract, evidence, evaluation."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from docmaker import make_docx
+from scr_text.codebook import load_codebook
+from scr_text.evaluate import metrics, score_tag_file
+from scr_text.tagger import TaggerModel
+
+
+@pytest.fixture(scope="module")
+def codebook():
+    return load_codebook()
+
+
+def test_committed_default_model_matches_the_current_codebook(codebook):
+    model = TaggerModel.load("default")
+    model.check_codebook(codebook)  # raises if the codebook changed since training
+    assert model.codes == codebook.ids
+    assert len(model.classifier.thresholds_) == len(codebook.ids)
+    card = model.card
+    for key in ("corpus_hash", "codebook_hash", "libraries", "cv", "thresholds"):
+        assert key in card
+    assert {row["code"] for row in card["cv"]["per_code"]} == set(codebook.ids)
+
+
+def test_model_file_with_untrusted_types_is_refused(tmp_path):
+    import shutil
+
+    import skops.io as sio
+    from sklearn.ensemble import RandomForestClassifier
+
+    from scr_text.errors import UserError
+    from scr_text.tagger import MODELS_DIR
+
+    bad = tmp_path / "bad"
+    shutil.copytree(MODELS_DIR / "default", bad)
+    sio.dump({"features": RandomForestClassifier(), "classifier": None}, bad / "model.skops")
+    with pytest.raises(UserError, match="not trusted"):
+        TaggerModel.load(bad)
+
+
+def test_tag_command_writes_the_contract_for_txt_and_docx(tmp_path, corpus_dir, codebook):
+    out = tmp_path / "tags.jsonl"
+    docx = make_docx(tmp_path / "submission.docx")
+    res = subprocess.run([sys.executable, "-m", "scr_text", "--store", str(tmp_path / "s.sqlite"), "tag",
+                          str(corpus_dir / "texts" / "d01.txt"), str(docx), "--out", str(out)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    source = (corpus_dir / "texts" / "d01.txt").read_text(encoding="utf-8")
+    assert {r["doc_id"] for r in rows} == {"d01", "submission"}
+    for r in rows:
+        assert list(r) == ["doc_id", "passage", "start", "end", "text", "codes", "scores", "evidence"]
+        assert set(r["scores"]) == set(codebook.ids)
+        assert all(0.0 <= v <= 1.0 for v in r["scores"].values())
+        assert set(r["evidence"]) == set(r["codes"])
+        if r["doc_id"] == "d01":
+            assert source[r["start"]:r["end"]] == r["text"]
+        for code, items in r["evidence"].items():
+            kinds = [i["type"] for i in items]
+            assert "classifier" in kinds and kinds.count("exemplar") == 2
+            for item in items:
+                if item["type"] == "rule":
+                    assert item["pattern"].startswith(code + "#")
+                    if r["doc_id"] == "d01":
+                        assert source[item["start"]:item["end"]] == item["text"]
+                if item["type"] == "exemplar":
+                    ex = (corpus_dir / "texts" / f"{item['doc_id']}.txt").read_text(encoding="utf-8")
+                    assert ex[item["start"]:item["end"]] == item["text"]
+    # The opening paragraph of d01 describes a baby's fatal injuries: physical abuse, with the rule evidence.
+    first = next(r for r in rows if r["doc_id"] == "d01" and r["passage"] == 1)
+    assert "physical_abuse" in first["codes"]
+    assert any(i["type"] == "rule" for i in first["evidence"]["physical_abuse"])
+    # Headings carry no codes.
+    assert next(r for r in rows if r["doc_id"] == "d01" and r["passage"] == 0)["codes"] == []
+    # Scoring the file against gold works on the overlapping documents.
+    scored = score_tag_file(out, corpus_dir / "passages.jsonl", codebook.ids)
+    assert scored["documents"] == 2 and scored["n_paragraphs"] == 28
+
+
+def test_metrics_match_hand_computed_values():
+    Y = np.array([[1, 0], [1, 0], [0, 0], [0, 1]])
+    P = np.array([[1, 0], [0, 0], [1, 0], [0, 1]])
+    m = metrics(Y, P, ["a", "b"])
+    a, b = m["per_code"]
+    assert a["precision"] == pytest.approx(0.5) and a["recall"] == pytest.approx(0.5) and a["f1"] == pytest.approx(0.5)
+    # kappa for a: po = 0.5, pe = 0.5*0.5 + 0.5*0.5 = 0.5 -> 0
+    assert a["kappa"] == pytest.approx(0.0)
+    assert b["f1"] == 1.0 and b["kappa"] == 1.0
+    assert m["macro"]["f1"] == pytest.approx(0.75)
+
+
+def test_a_code_with_nothing_to_find_and_nothing_found_is_left_out_of_the_macro():
+    m = metrics(np.array([[1, 0], [0, 0]]), np.array([[1, 0], [0, 0]]), ["a", "b"])
+    assert m["per_code"][1]["f1"] is None and m["macro"]["f1"] == 1.0
+
+
+def test_folds_never_split_a_review():
+    from scr_text.classify import grouped_folds
+
+    groups = np.repeat(np.array([f"d{i}" for i in range(10)]), 7)
+    folds = grouped_folds(groups, 5)
+    assert len(folds) == 5
+    seen = []
+    for train, test in folds:
+        assert not set(groups[train]) & set(groups[test])
+        seen += list(test)
+    assert sorted(seen) == list(range(len(groups)))
+
+
+def test_evaluate_command_prints_every_system_and_code(tmp_path, corpus_dir, codebook):
+    import shutil
+
+    small = tmp_path / "corpus"
+    (small / "texts").mkdir(parents=True)
+    keep = [f"d{i:02d}" for i in range(1, 13)]
+    for d in keep:
+        shutil.copy(corpus_dir / "texts" / f"{d}.txt", small / "texts")
+    rows = [line for line in (corpus_dir / "passages.jsonl").read_text().splitlines() if json.loads(line)["doc_id"] in keep]
+    (small / "passages.jsonl").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "eval.json"
+    res = subprocess.run([sys.executable, "-m", "scr_text", "--store", str(tmp_path / "s.sqlite"), "evaluate",
+                          "--corpus", str(small), "--folds", "3", "--out", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert "3-fold cross-validation grouped by review: 12 reviews" in lines[0]
+    for system in ("rules F1", "classifier F1", "combined F1", "baseline F1"):
+        assert system in lines[1]
+    assert [ln.split()[0] for ln in lines[2:-1]] == codebook.ids and lines[-1].startswith("macro")
+    result = json.loads(out.read_text())
+    assert set(result["systems"]) == {"rules", "classifier", "combined", "baseline"}
