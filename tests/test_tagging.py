@@ -37,7 +37,7 @@ def test_model_file_with_untrusted_types_is_refused(tmp_path):
     from sklearn.ensemble import RandomForestClassifier
 
     from scr_text.errors import UserError
-    from scr_text.tagger import MODELS_DIR
+    from scr_text.modeldir import MODELS_DIR
 
     bad = tmp_path / "bad"
     shutil.copytree(MODELS_DIR / "default", bad)

@@ -14,14 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from .codebook import Codebook
-from .config import PROJECT_ROOT
 from .errors import UserError
+from .modeldir import resolve_model_dir
 from .features import Batch, PassageFeatures
 from .classify import ThemeClassifier
 from .records import Exemplar, Passage, Tag, contract_row
 from .rules import RuleTagger
-
-MODELS_DIR = PROJECT_ROOT / "models"
 
 # Every object type a saved model may contain. skops trusts much of scikit-learn by default; we
 # trust only these, and refuse a file that names any other (checked in its schema before loading).
@@ -149,21 +147,6 @@ class TaggerModel:
                 f"the model was trained with codebook {self.codebook_hash}, the current codebook is {codebook.hash}; "
                 "retrain with `scr-text train`"
             )
-
-
-def model_key(model_dir: Path, codebook: Codebook) -> str:
-    """Identifies tags made by one trained model under one codebook (the store's tag cache key)."""
-    from .hashing import file_sha256
-
-    return f"{model_dir.name}@{file_sha256(model_dir / 'card.json')[:12]}/{codebook.hash}"
-
-
-def resolve_model_dir(name_or_path: str | Path) -> Path:
-    p = Path(name_or_path)
-    for candidate in (p, MODELS_DIR / p):
-        if (candidate / "model.skops").is_file():
-            return candidate
-    raise UserError(f"no trained model at '{name_or_path}' (looked in {MODELS_DIR}); run `scr-text train`")
 
 
 class Tagger:

@@ -13,14 +13,17 @@ from tqdm import tqdm
 from .codebook import Codebook
 from .config import Settings
 from .embed import Embedder
-from .rules import RuleTagger
-from .segment import Segmenter
+from .modeldir import model_key, resolve_model_dir
 from .store import Store
-from .tagger import Tagger, TaggerModel, model_key, resolve_model_dir
-from .train import read_documents, stored_passages
+
+# spaCy, scikit-learn and the model are imported only when something needs tagging: a re-run
+# whose tags are all in the store pays for none of them.
 
 
-def load_tagger(model_name: str, codebook: Codebook, segmenter: Segmenter, n_exemplars: int = 2) -> Tagger:
+def load_tagger(model_name: str, codebook: Codebook, segmenter, n_exemplars: int = 2):
+    from .rules import RuleTagger
+    from .tagger import Tagger, TaggerModel
+
     return Tagger(TaggerModel.load(model_name), RuleTagger(codebook, segmenter.nlp), n_exemplars)
 
 
@@ -40,6 +43,9 @@ def write_jsonl(rows, out: Path) -> int:
 def tag_files(inputs, out: Path, settings: Settings, codebook: Codebook, model_name: str, store: Store | None,
               progress: bool = True) -> tuple[int, int, list[str]]:
     """Tag files without storing them. Returns (documents tagged, passages written, one line per failed file)."""
+    from .segment import Segmenter
+    from .train import read_documents
+
     documents, failed = read_documents(inputs, settings)
     segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
     tagger = load_tagger(model_name, codebook, segmenter, _n_exemplars(settings))
@@ -57,9 +63,12 @@ def tag_files(inputs, out: Path, settings: Settings, codebook: Codebook, model_n
 def tag_stored(store: Store, doc_ids: list[str], settings: Settings, codebook: Codebook, model_name: str,
                run_id: int | None = None, progress: bool = True) -> tuple[str, list[dict]]:
     """Tag stored documents that have no tags from this model yet; return (model key, contract rows)."""
-    key = model_key(resolve_model_dir(model_name), codebook)
+    key = model_key(resolve_model_dir(model_name), codebook.hash)
     todo = [d for d in doc_ids if not store.has_tags(key, d)]
     if todo:
+        from .segment import Segmenter
+        from .train import stored_passages
+
         segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
         tagger = load_tagger(model_name, codebook, segmenter, _n_exemplars(settings))
         embedder = Embedder(settings.embed, cache=store, progress=False)

@@ -1,0 +1,24 @@
+"""Where trained models live (``models/<name>/``) and the key that identifies one model's output.
+Kept free of heavy imports: a warm re-run only needs the key to find its cached tags."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import PROJECT_ROOT
+from .errors import UserError
+from .hashing import file_sha256
+
+MODELS_DIR = PROJECT_ROOT / "models"
+
+
+def resolve_model_dir(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    for candidate in (p, MODELS_DIR / p):
+        if (candidate / "model.skops").is_file():
+            return candidate
+    raise UserError(f"no trained model at '{name_or_path}' (looked in {MODELS_DIR}); run `scr-text train`")
+
+
+def model_key(model_dir: Path, codebook_hash: str) -> str:
+    """Identifies tags made by one trained model under one codebook (the store's tag cache key)."""
+    return f"{model_dir.name}@{file_sha256(model_dir / 'card.json')[:12]}/{codebook_hash}"
