@@ -145,6 +145,7 @@ def evaluate(
     corpus: Path = typer.Option(DEFAULT_CORPUS, "--corpus", help="Labelled corpus (texts/, passages.jsonl)."),
     folds: int = typer.Option(5, "--folds", help="K for K-fold cross-validation grouped by review."),
     tags: Optional[Path] = typer.Option(None, "--tags", help="Score this `tag` output file instead of cross-validating."),
+    facts: bool = typer.Option(False, "--facts", help="Evaluate case facts and prevalence instead of passage codes."),
     gold: Optional[Path] = typer.Option(None, "--gold", help="Gold passages.jsonl for --tags (default: the corpus's)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the full result as JSON."),
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook file (default configs/codebook.yaml)."),
@@ -157,7 +158,13 @@ def evaluate(
     from .evaluate import cross_validate, format_table, score_tag_file
 
     frame = load_codebook(codebook)
-    if tags is not None:
+    if facts:
+        from .evaluate import evaluate_facts
+
+        with ctx().open_store() as store:
+            result, text = evaluate_facts(load_corpus(corpus), store, ctx().settings, frame, folds)
+        typer.echo(text)
+    elif tags is not None:
         result = score_tag_file(tags, gold or corpus / "passages.jsonl", frame.ids)
         typer.echo(f"{result['n_paragraphs']} gold paragraphs in {result['documents']} document(s)")
         typer.echo(format_table({"systems": {"tagged": result}}))
@@ -176,6 +183,41 @@ def evaluate(
         typer.echo(format_table(result))
     if out is not None:
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+@app.command()
+def facts(
+    inputs: List[Path] = typer.Argument(..., help="Files (.txt .md .docx .pdf) or folders."),
+    out: Path = typer.Option(..., "--out", help="Output CSV (one row per review); evidence goes to a sibling .evidence.jsonl."),
+    model: str = typer.Option("default", "--model", help="Model name under models/, or a model folder."),
+) -> None:
+    """Case facts per review (outcome, incident, proceedings, law, perpetrator, ...) with confidence and evidence."""
+    from .codebook import load_codebook
+    from .factsheet import facts_for_files
+
+    with ctx().open_store() as store:
+        n, failed = facts_for_files(inputs, out, ctx().settings, load_codebook(), model, store)
+    for line in failed:
+        _fail(line)
+    typer.echo(f"{n} review(s) -> {out} (evidence: {out.with_suffix('.evidence.jsonl')})")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def prevalence(
+    corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder; compared with its cases.csv where it has one."),
+    out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+) -> None:
+    """The prevalence table of case facts over a corpus (CSV and HTML with a bar chart)."""
+    from .run import run_prevalence
+
+    with ctx().open_store() as store:
+        paths, report = run_prevalence(corpus, out, store, ctx().settings)
+    for line in report.failed + report.duplicates:
+        _fail(line)
+    for name, path in paths.items():
+        typer.echo(f"  {name}: {path}")
 
 
 def entry() -> None:

@@ -16,6 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = PROJECT_ROOT / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "pipeline.yaml"
 DEFAULT_CORPUS = PROJECT_ROOT / "corpora" / "dev"
+DEFAULT_FACTS = CONFIG_DIR / "facts.yaml"
 
 
 @dataclass
@@ -112,3 +113,15 @@ def load_settings(path: str | Path | None = None) -> Settings:
         else:
             extra[name] = value
     return Settings(**kwargs, extra=extra, source=cfg_path)
+
+
+def load_fact_config(path: str | Path | None = None) -> dict:
+    """The case-facts settings (``configs/facts.yaml``): phrases per fact value, thresholds, published figures."""
+    path = Path(path or DEFAULT_FACTS)
+    try:
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise UserError(f"{path}: cannot read the case-facts settings") from exc
+    if not isinstance(cfg, dict) or "facts" not in cfg:
+        raise UserError(f"{path}: no 'facts' section")
+    return cfg

@@ -41,13 +41,16 @@ def subset(batch: Batch, idx) -> Batch:
 
 
 def _baseline(train: Batch, Ytr: np.ndarray, test: Batch) -> np.ndarray:
+    """Word TF-IDF + one logistic regression per code, classes balanced, default 0.5 cut-off:
+    the standard quick baseline, with no rules, embeddings, context or tuned thresholds."""
     vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
     Xtr = vec.fit_transform([p.text for p in train.passages])
     Xte = vec.transform([p.text for p in test.passages])
     out = np.zeros((len(test.passages), Ytr.shape[1]), dtype=bool)
     for j in range(Ytr.shape[1]):
         if 0 < Ytr[:, j].sum() < len(Ytr):
-            out[:, j] = LogisticRegression(max_iter=2000).fit(Xtr, Ytr[:, j]).predict(Xte).astype(bool)
+            model = LogisticRegression(max_iter=2000, class_weight="balanced")
+            out[:, j] = model.fit(Xtr, Ytr[:, j]).predict(Xte).astype(bool)
     return out
 
 
@@ -125,3 +128,41 @@ def format_table(result: dict, systems=None) -> str:
     m = result["systems"][main]["macro"]
     lines.append(line + f"{m['precision']:>13.3f}{m['recall']:>13.3f}{m['kappa']:>17.3f}")
     return "\n".join(lines)
+
+
+def evaluate_facts(corpus, store, settings, codebook, folds: int = 5) -> tuple[dict, str]:
+    """Case facts against gold cases.csv: each review's facts come from fact models fitted on other
+    reviews, over tags out-of-fold for it too; and each prevalence figure's error in percentage points."""
+    from .classify import ThemeClassifier
+    from .config import load_fact_config
+    from .facts import cross_validate_facts, reviews_from, score_facts
+    from .prevalence import compare, prevalence
+    from .segment import Segmenter
+    from .train import corpus_batch
+
+    if not corpus.cases:
+        raise UserError(f"{corpus.root}: no cases.csv to evaluate case facts against")
+    segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
+    batch, Y, groups, _ = corpus_batch(corpus, store, settings, codebook, segmenter)
+    C = float(settings.extra.get("tagger", {}).get("C", 4.0))
+    classifier = ThemeClassifier(codebook.ids, C=C, n_splits=folds).fit(PassageFeatures().fit_transform(batch), Y, groups)
+    gold = {row["doc_id"]: row for row in corpus.cases}
+    reviews = reviews_from(batch.passages, classifier.oof_proba_, classifier.thresholds_)
+    rows = cross_validate_facts(reviews, gold, load_fact_config(), codebook, segmenter.nlp, folds)
+    risk_codes = codebook.family_codes("risk_factor")
+    result = score_facts(rows, gold, risk_codes)
+    table = compare(prevalence(rows, risk_codes), prevalence(list(gold.values()), risk_codes), {})
+    result["prevalence"] = table.to_dict("records")
+    lines = [f"case facts, {folds}-fold cross-validation grouped by review: {result['n_reviews']} reviews",
+             f"{'fact':<26}{'accuracy':>10}{'macro-F1':>10}"]
+    for name, m in result["facts"].items():
+        lines.append(f"{name:<26}{m['accuracy']:>10.3f}{m['macro_f1']:>10.3f}")
+    lines.append(f"{'risks_present (macro-F1)':<26}{'':>10}{result['risks']['macro_f1']:>10.3f}")
+    lines += ["", "prevalence (percent of reviews)", f"{'figure':<52}{'extracted':>10}{'gold':>8}{'error pp':>10}"]
+    def pct(value, width):
+        return f"{'-':>{width}}" if value != value else f"{value:>{width}.1f}"  # NaN: a value gold never has
+
+    for r in result["prevalence"]:
+        lines.append(f"{r['key']:<52}{pct(r['percent'], 10)}{pct(r['gold_percent'], 8)}{pct(r['abs_error_pp'], 10)}")
+    lines.append(f"largest error: {table['abs_error_pp'].max():.1f} percentage points")
+    return result, "\n".join(lines)

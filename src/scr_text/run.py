@@ -14,6 +14,7 @@ from .intake import IntakeReport, ingest_files
 from .report import render
 from .store import Store
 from .tagging import tag_stored, write_jsonl
+from .factsheet import facts_for_stored, write_facts, write_prevalence
 
 
 @dataclass
@@ -57,10 +58,44 @@ def run(corpus: Path, out_dir: Path, store: Store, settings: Settings, progress:
     key, rows = tag_stored(store, doc_ids, settings, codebook, model_name, run_id, progress)
     timings["tag"] = time.perf_counter() - t
 
+    t = time.perf_counter()
+    fact_items = facts_for_stored(store, doc_ids, rows, settings, codebook, model_name)
+    timings["facts"] = time.perf_counter() - t
+
     result = RunResult(out_dir, intake, doc_ids, len(passages), timings, codebook=codebook, model_key=key, tag_rows=rows)
     result.outputs["passages"] = write_table(passages_frame(passages), out_dir / "passages.csv")
     write_jsonl(rows, out_dir / "tags.jsonl")
     result.outputs["tags"] = out_dir / "tags.jsonl"
+    result.outputs["facts"], result.outputs["facts_evidence"] = write_facts(fact_items, out_dir / "facts.csv")
+    gold = _gold_cases(corpus, doc_ids)
+    result.outputs.update(write_prevalence([row for row, _ in fact_items], codebook, out_dir, gold))
     result.outputs["summary"] = render.write_summary(result, out_dir / "summary.html")
     store.finish_run(run_id, "ok" if intake.ok else "partial")
     return result
+
+
+def _gold_cases(corpus: Path, doc_ids: list[str]) -> list[dict] | None:
+    """The corpus's gold case facts for the reviews run, when it has them for every one."""
+    import csv
+
+    path = corpus / "cases.csv"
+    if not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = {r["doc_id"]: r for r in csv.DictReader(fh)}
+    return [rows[d] for d in doc_ids] if all(d in rows for d in doc_ids) else None
+
+
+def run_prevalence(corpus: Path, out_dir: Path, store: Store, settings: Settings) -> tuple[dict[str, Path], IntakeReport]:
+    """Ingest (if needed), tag and extract facts for a corpus, then write the prevalence outputs."""
+    codebook = load_codebook()
+    intake = ingest_files([corpus_inputs(corpus)], store, settings, progress=True)
+    doc_ids = sorted(intake.added + intake.replaced + intake.unchanged)
+    if not doc_ids:
+        raise UserError(f"{corpus}: no review could be read")
+    model_name = settings.extra.get("tagger", {}).get("model", "default")
+    _, rows = tag_stored(store, doc_ids, settings, codebook, model_name)
+    items = facts_for_stored(store, doc_ids, rows, settings, codebook, model_name)
+    paths = write_prevalence([row for row, _ in items], codebook, out_dir, _gold_cases(corpus, doc_ids))
+    paths["facts"], paths["facts_evidence"] = write_facts(items, out_dir / "facts.csv")
+    return paths, intake

@@ -78,6 +78,16 @@ MIGRATIONS: list[str] = [
         FOREIGN KEY (doc_id, passage) REFERENCES passages(doc_id, idx) ON DELETE CASCADE
     );
     """,
+    # 2: case facts per review, cached by the model and facts-settings key that produced them
+    """
+    CREATE TABLE facts (
+        key TEXT NOT NULL,
+        doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+        row TEXT NOT NULL,
+        evidence TEXT NOT NULL,
+        PRIMARY KEY (key, doc_id)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -211,7 +221,7 @@ class Store:
         return (row[0], row[1]) if row else (None, None)
 
     def counts(self) -> dict[str, int]:
-        tables = ("documents", "passages", "embeddings", "tags", "codings", "runs")
+        tables = ("documents", "passages", "embeddings", "tags", "codings", "runs", "facts")
         return {t: self.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
 
     # -- embedding cache (see embed.EmbeddingCache) ---------------------------------
@@ -263,6 +273,20 @@ class Store:
     def tag_counts(self, model: str) -> dict[str, int]:
         rows = self.conn.execute("SELECT code, COUNT(*) FROM tags WHERE model=? AND decided=1 GROUP BY code", (model,))
         return dict(rows.fetchall())
+
+    # -- case facts ---------------------------------------------------------------------
+    def put_facts(self, key: str, items: list[tuple[str, dict, dict]]) -> None:
+        with self.transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO facts VALUES (?,?,?,?)",
+                             [(key, d, json.dumps(row), json.dumps(ev)) for d, row, ev in items])
+
+    def get_facts(self, key: str, doc_ids: Sequence[str]) -> dict[str, tuple[dict, dict]]:
+        out = {}
+        for doc_id in doc_ids:
+            r = self.conn.execute("SELECT row, evidence FROM facts WHERE key=? AND doc_id=?", (key, doc_id)).fetchone()
+            if r:
+                out[doc_id] = (json.loads(r[0]), json.loads(r[1]))
+        return out
 
     # -- runs -------------------------------------------------------------------------
     def start_run(self, command: str, params: dict) -> int:

@@ -37,6 +37,15 @@ _CONTAINERS = {"builtins.dict", "builtins.list", "builtins.tuple", "builtins.str
                "builtins.bool", "builtins.NoneType", "numpy.ndarray", "numpy.int64", "numpy.float64", "numpy.float32"}
 
 
+def check_types(skops_file: Path, trusted: list[str]) -> None:
+    """Refuse a .skops file that names any type outside ``trusted`` (and plain containers)."""
+    import skops.io as sio
+
+    untrusted = (_types_in(skops_file) | set(sio.get_untrusted_types(file=skops_file))) - set(trusted) - _CONTAINERS
+    if untrusted:
+        raise UserError(f"{skops_file}: model file contains types that are not trusted: {', '.join(sorted(untrusted))}")
+
+
 def _types_in(skops_file: Path) -> set[str]:
     """The object types a .skops file names, read from its schema without building anything."""
     import zipfile
@@ -130,10 +139,7 @@ class TaggerModel:
         import skops.io as sio
 
         path = resolve_model_dir(name_or_path)
-        untrusted = (_types_in(path / "model.skops") | set(sio.get_untrusted_types(file=path / "model.skops"))) \
-            - set(TRUSTED_TYPES) - _CONTAINERS
-        if untrusted:
-            raise UserError(f"{path}: model file contains types that are not trusted: {', '.join(sorted(untrusted))}")
+        check_types(path / "model.skops", TRUSTED_TYPES)
         parts = sio.load(path / "model.skops", trusted=TRUSTED_TYPES)
         card = json.loads((path / "card.json").read_text(encoding="utf-8"))
         arrays = np.load(path / "exemplars.npz", allow_pickle=False)
@@ -224,5 +230,12 @@ def render_card(card: dict) -> str:
     macro = card.get("cv", {}).get("macro")
     if macro:
         lines.append(f"| **macro** | {macro['precision']:.3f} | {macro['recall']:.3f} | {macro['f1']:.3f} | {macro['kappa']:.3f} | |")
+    facts = card.get("facts_cv")
+    if facts:
+        lines += ["", f"## Case facts ({facts['folds']}-fold, grouped by review, from out-of-fold tags)", "",
+                  "| fact | accuracy | macro-F1 |", "|---|---|---|"]
+        for name, m in facts["facts"].items():
+            lines.append(f"| {name} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")
+        lines.append(f"| risks_present (per code F1, macro) | | {facts['risks']['macro_f1']:.3f} |")
     lines += ["", "Reproduce: `scr-text train --corpus corpora/dev --out models/default` (metrics: `scr-text evaluate`).", ""]
     return "\n".join(lines)

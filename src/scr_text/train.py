@@ -101,8 +101,24 @@ def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebo
         "thresholds": dict(zip(codebook.ids, map(float, classifier.thresholds_))),
         "cv": {"folds": folds, **cv},
     }
+    # Case facts are learnt from the tagger's out-of-fold scores, as they will see unseen reviews' tags.
+    from .config import load_fact_config
+    from .facts import FactExtractor, cross_validate_facts, reviews_from, save_fact_models, score_facts
+
+    gold = {row["doc_id"]: row for row in corpus.cases}
+    reviews = reviews_from(batch.passages, classifier.oof_proba_, classifier.thresholds_)
+    if gold and all(r.doc_id in gold for r in reviews):
+        fact_cfg = load_fact_config()
+        fact_rows = cross_validate_facts(reviews, gold, fact_cfg, codebook, segmenter.nlp, folds)
+        scored = score_facts(fact_rows, gold, codebook.family_codes("risk_factor"))
+        card["facts_cv"] = {"folds": folds, **{k: v for k, v in scored.items()}}
+        extractor = FactExtractor(fact_cfg, codebook, segmenter.nlp).fit(reviews, gold)
+    else:
+        extractor = None
     model = TaggerModel(codebook.hash, codebook.ids, features, classifier, batch.embeddings, Y.astype(bool), meta, card)
     model.save(out)
+    if extractor is not None:
+        save_fact_models(extractor, out / "facts.skops")
     return model
 
 
