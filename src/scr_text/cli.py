@@ -13,7 +13,7 @@ from typing import List, Optional
 
 import typer
 
-from .config import DEFAULT_CORPUS, Settings, load_settings
+from .config import DEFAULT_CORPUS, PROJECT_ROOT, Settings, load_settings
 from .errors import UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Text mining for child safeguarding case reviews.")
@@ -57,13 +57,21 @@ def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
 
 
+ALLOW_IDENTIFIERS = typer.Option(False, "--allow-identifiers",
+                                 help="Store documents even if the identifier guard finds possible unredacted identifiers.")
+
+
 @app.command()
-def ingest(inputs: List[Path] = typer.Argument(..., help="Files (.txt .md .docx .pdf) or folders.")) -> None:
-    """Read, segment and store review files; one transaction per file."""
+def ingest(
+    inputs: List[Path] = typer.Argument(..., help="Files (.txt .md .docx .pdf) or folders."),
+    allow_identifiers: bool = ALLOW_IDENTIFIERS,
+) -> None:
+    """Read, check for unredacted identifiers, segment and store review files; one transaction per file."""
     from .intake import ingest_files
+    from .run import intake_check
 
     with ctx().open_store() as store:
-        report = ingest_files(inputs, store, ctx().settings)
+        report = ingest_files(inputs, store, ctx().settings, check=intake_check(ctx().settings, allow_identifiers))
     for line in report.failed + report.duplicates:
         _fail(line)
     typer.echo(report.summary())
@@ -86,12 +94,13 @@ def passages(out: Path = typer.Option(..., "--out", help="Output file: .csv or .
 def run(
     corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder (shipped layout: texts/, passages.jsonl, cases.csv)."),
     out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+    allow_identifiers: bool = ALLOW_IDENTIFIERS,
 ) -> None:
     """The main job: every stage over a corpus, outputs and an HTML summary in OUT."""
     from .run import run as run_job
 
     with ctx().open_store() as store:
-        result = run_job(corpus, out, store, ctx().settings)
+        result = run_job(corpus, out, store, ctx().settings, allow_identifiers=allow_identifiers)
     for line in result.intake.failed + result.intake.duplicates:
         _fail(line)
     typer.echo(f"{len(result.doc_ids)} reviews, {result.n_passages} passages; {result.intake.summary()}")
@@ -146,6 +155,9 @@ def evaluate(
     folds: int = typer.Option(5, "--folds", help="K for K-fold cross-validation grouped by review."),
     tags: Optional[Path] = typer.Option(None, "--tags", help="Score this `tag` output file instead of cross-validating."),
     facts: bool = typer.Option(False, "--facts", help="Evaluate case facts and prevalence instead of passage codes."),
+    guard: bool = typer.Option(False, "--guard", help="Evaluate the identifier guard on a set of planted identifiers."),
+    guard_set: Path = typer.Option(PROJECT_ROOT / "benchmarks" / "data" / "guard_set.jsonl", "--guard-set",
+                                   help="JSONL of {text, identifiers: [{type, text}]} for --guard."),
     gold: Optional[Path] = typer.Option(None, "--gold", help="Gold passages.jsonl for --tags (default: the corpus's)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the full result as JSON."),
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook file (default configs/codebook.yaml)."),
@@ -158,7 +170,12 @@ def evaluate(
     from .evaluate import cross_validate, format_table, score_tag_file
 
     frame = load_codebook(codebook)
-    if facts:
+    if guard:
+        from .evaluate import evaluate_guard
+
+        result, text = evaluate_guard(guard_set, ctx().settings)
+        typer.echo(text)
+    elif facts:
         from .evaluate import evaluate_facts
 
         with ctx().open_store() as store:
@@ -208,16 +225,80 @@ def facts(
 def prevalence(
     corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder; compared with its cases.csv where it has one."),
     out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+    allow_identifiers: bool = ALLOW_IDENTIFIERS,
 ) -> None:
     """The prevalence table of case facts over a corpus (CSV and HTML with a bar chart)."""
     from .run import run_prevalence
 
     with ctx().open_store() as store:
-        paths, report = run_prevalence(corpus, out, store, ctx().settings)
+        paths, report = run_prevalence(corpus, out, store, ctx().settings, allow_identifiers)
     for line in report.failed + report.duplicates:
         _fail(line)
     for name, path in paths.items():
         typer.echo(f"  {name}: {path}")
+
+
+EXIT_FINDINGS = 3
+
+
+@app.command()
+def check(
+    inputs: List[Path] = typer.Argument(..., help="Files (.txt .md .docx .pdf) or folders."),
+    format: str = typer.Option("text", "--format", help="text or json."),
+) -> None:
+    """List possible unredacted identifiers. Exit 0: none found; 3: some found; 2: error."""
+    import json
+
+    from .guard import guard_for
+    from .segment import Segmenter
+    from .train import read_documents
+
+    if format not in ("text", "json"):
+        raise UserError("--format must be text or json")
+    settings = ctx().settings
+    documents, failed = read_documents(inputs, settings)
+    if failed:
+        raise UserError("; ".join(failed))
+    segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
+    guard = guard_for(settings)
+    findings = [f for passages in segmenter.transform(documents) for f in guard.check_passages(passages)]
+    if format == "json":
+        typer.echo(json.dumps([f.to_json() for f in findings], ensure_ascii=False, indent=1))
+    else:
+        for f in findings:
+            typer.echo(f"{f.doc_id}:{f.start}-{f.end}\t{f.type}\t{f.score:.2f}\t{f.text}")
+        typer.echo(f"{len(findings)} possible identifier(s) in {len(documents)} document(s)", err=True)
+    raise typer.Exit(EXIT_FINDINGS if findings else 0)
+
+
+@app.command()
+def redact(
+    inputs: List[Path] = typer.Argument(..., help="Files (.txt .md .docx .pdf) or folders."),
+    out: Path = typer.Option(..., "--out", help="Folder for the redacted copies (<doc_id>.txt, UTF-8)."),
+) -> None:
+    """Write redacted copies: each possible identifier replaced by a typed placeholder ([PERSON], ...)."""
+    from .guard import guard_for
+    from .segment import Segmenter
+    from .train import read_documents
+
+    settings = ctx().settings
+    documents, failed = read_documents(inputs, settings)
+    segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
+    guard = guard_for(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for document, passages in zip(documents, segmenter.transform(documents)):
+        findings = guard.check_passages(passages)
+        total += len(findings)
+        target = out / f"{document.doc_id}.txt"
+        if target.resolve() == Path(document.source_path).resolve():
+            raise UserError(f"{target}: refusing to overwrite the original; choose another --out")
+        target.write_text(guard.redact(document.text, findings), encoding="utf-8")
+    for line in failed:
+        _fail(line)
+    typer.echo(f"{len(documents)} document(s), {total} identifier(s) replaced -> {out}")
+    if failed:
+        raise typer.Exit(1)
 
 
 def entry() -> None:

@@ -166,3 +166,46 @@ def evaluate_facts(corpus, store, settings, codebook, folds: int = 5) -> tuple[d
         lines.append(f"{r['key']:<52}{pct(r['percent'], 10)}{pct(r['gold_percent'], 8)}{pct(r['abs_error_pp'], 10)}")
     lines.append(f"largest error: {table['abs_error_pp'].max():.1f} percentage points")
     return result, "\n".join(lines)
+
+
+def evaluate_guard(set_path: Path, settings) -> tuple[dict, str]:
+    """Recall per identifier type over planted identifiers, and the share of clean paragraphs flagged.
+    A planted identifier counts as found when a finding of the same type overlaps it."""
+    from collections import Counter
+
+    from .guard import IdentifierGuard, load_guard_config
+    from .records import Document
+    from .segment import Segmenter
+
+    rows = [json.loads(line) for line in Path(set_path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
+    guard = IdentifierGuard(load_guard_config(), segmenter.nlp)
+    documents = [Document(f"p{i}", str(set_path), "txt", str(i), row["text"]) for i, row in enumerate(rows)]
+    found, planted, missed = Counter(), Counter(), []
+    clean = flagged = 0
+    for row, passages in zip(rows, segmenter.transform(documents)):
+        findings = guard.check_passages(passages)
+        if not row["identifiers"]:
+            clean += 1
+            flagged += bool(findings)
+            if findings:
+                missed.append(("false flag", row["text"], [(f.type, f.text) for f in findings]))
+        for ident in row["identifiers"]:
+            start = row["text"].index(ident["text"])
+            end = start + len(ident["text"])
+            planted[ident["type"]] += 1
+            if any(f.type == ident["type"] and f.start < end and start < f.end for f in findings):
+                found[ident["type"]] += 1
+            else:
+                missed.append(("missed", ident["type"], ident["text"]))
+    per_type = {t: found[t] / planted[t] for t in sorted(planted)}
+    result = {"recall_overall": sum(found.values()) / max(1, sum(planted.values())), "recall_per_type": per_type,
+              "planted": dict(planted), "clean_paragraphs": clean, "clean_flagged_share": flagged / max(1, clean),
+              "misses": missed}
+    lines = [f"identifier guard on {set_path}: {sum(planted.values())} planted identifiers, {clean} clean paragraphs",
+             f"{'type':<28}{'planted':>8}{'recall':>8}"]
+    lines += [f"{t:<28}{planted[t]:>8}{per_type[t]:>8.3f}" for t in per_type]
+    lines += [f"{'overall':<28}{sum(planted.values()):>8}{result['recall_overall']:>8.3f}",
+              f"clean paragraphs wrongly flagged: {flagged}/{clean} ({100 * result['clean_flagged_share']:.1f}%)"]
+    lines += [f"  {m}" for m in missed]
+    return result, "\n".join(lines)

@@ -20,8 +20,8 @@ from .hashing import file_sha256
 from .segment import Segmenter, to_bytes
 from .store import Store
 
-# A check run on each document before it is stored; returns a list of problems (empty: fine).
-DocumentCheck = Callable[[ingest.Document], list[str]]
+# A check run on each document's passages before it is stored; returns one line per problem (empty: fine).
+PassageCheck = Callable[[list], list[str]]
 
 
 @dataclass
@@ -48,7 +48,7 @@ def ingest_files(
     store: Store,
     settings: Settings,
     segmenter: Segmenter | None = None,
-    check: DocumentCheck | None = None,
+    check: PassageCheck | None = None,
     progress: bool = True,
 ) -> IntakeReport:
     report = IntakeReport()
@@ -84,13 +84,13 @@ def _ingest_one(path: Path, store: Store, settings: Settings, get_segmenter: Cal
             raise DuplicateDocument(str(path), existing)
     document = ingest.read(path, settings)
     document.doc_id = store.claim_doc_id(document)
-    if check is not None:
-        problems = check(document)
-        if problems:
-            raise IngestError(str(path), "; ".join(problems))
     segmenter = get_segmenter()
     (passages,) = segmenter.transform([document])
     if not passages:
         raise IngestError(str(path), "has no passages")
+    if check is not None:
+        problems = check(passages)
+        if problems:
+            raise IngestError(str(path), "; ".join(problems))
     status = store.add_document(document, passages, to_bytes(passages, segmenter.nlp), segmenter.model_id)
     return status, document.doc_id

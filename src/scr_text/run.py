@@ -37,14 +37,25 @@ def corpus_inputs(corpus: Path) -> Path:
     return corpus / "texts" if (corpus / "texts").is_dir() else corpus
 
 
-def run(corpus: Path, out_dir: Path, store: Store, settings: Settings, progress: bool = True) -> RunResult:
+def intake_check(settings: Settings, allow_identifiers: bool):
+    """The identifier guard's check for intake, unless the user allowed identifiers."""
+    if allow_identifiers:
+        return None
+    from .guard import guard_for, ingest_check
+
+    return ingest_check(guard_for(settings))
+
+
+def run(corpus: Path, out_dir: Path, store: Store, settings: Settings, progress: bool = True,
+        allow_identifiers: bool = False) -> RunResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     codebook = load_codebook()
     run_id = store.start_run("run", {"corpus": str(corpus), "out": str(out_dir)})
 
     t = time.perf_counter()
-    intake = ingest_files([corpus_inputs(corpus)], store, settings, progress=progress)
+    intake = ingest_files([corpus_inputs(corpus)], store, settings, progress=progress,
+                          check=intake_check(settings, allow_identifiers))
     timings["ingest"] = time.perf_counter() - t
     doc_ids = sorted(intake.added + intake.replaced + intake.unchanged)
     passages = [p for d in doc_ids for p in store.passages(d)]
@@ -86,10 +97,12 @@ def _gold_cases(corpus: Path, doc_ids: list[str]) -> list[dict] | None:
     return [rows[d] for d in doc_ids] if all(d in rows for d in doc_ids) else None
 
 
-def run_prevalence(corpus: Path, out_dir: Path, store: Store, settings: Settings) -> tuple[dict[str, Path], IntakeReport]:
+def run_prevalence(corpus: Path, out_dir: Path, store: Store, settings: Settings,
+                   allow_identifiers: bool = False) -> tuple[dict[str, Path], IntakeReport]:
     """Ingest (if needed), tag and extract facts for a corpus, then write the prevalence outputs."""
     codebook = load_codebook()
-    intake = ingest_files([corpus_inputs(corpus)], store, settings, progress=True)
+    intake = ingest_files([corpus_inputs(corpus)], store, settings, progress=True,
+                          check=intake_check(settings, allow_identifiers))
     doc_ids = sorted(intake.added + intake.replaced + intake.unchanged)
     if not doc_ids:
         raise UserError(f"{corpus}: no review could be read")

@@ -1,0 +1,221 @@
+"""The identifier guard: unredacted personal data in a review (names, dates of birth, NHS and National
+Insurance numbers, postcodes, phone numbers, e-mail and street addresses) found with Microsoft Presidio
+before anything is stored or exported, and typed placeholders for `redact`.
+
+Presidio runs on the project's own spaCy pipeline and on the analyses the segmenter already made, so the
+guard adds no second parse and no model download. Its e-mail recogniser is given tldextract's bundled
+public-suffix snapshot, so that it never fetches the list from the network.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+from .config import CONFIG_DIR
+from .errors import UserError
+from .records import Passage
+
+DEFAULT_GUARD = CONFIG_DIR / "guard.yaml"
+
+# Presidio's entity names -> ours.
+_ENTITY_TYPES = {
+    "PERSON": "PERSON",
+    "UK_NHS": "NHS_NUMBER",
+    "UK_POSTCODE": "UK_POSTCODE",
+    "PHONE_NUMBER": "PHONE_NUMBER",
+    "EMAIL_ADDRESS": "EMAIL_ADDRESS",
+    "UK_NINO": "NATIONAL_INSURANCE_NUMBER",
+    "DATE_OF_BIRTH": "DATE_OF_BIRTH",
+    "STREET_ADDRESS": "STREET_ADDRESS",
+}
+
+_TITLES = {"mr", "mrs", "ms", "miss", "dr", "the", "child", "baby"}
+_MONTHS = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+_DATE = (
+    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS},?\s+\d{{4}}"
+    rf"|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    r"|\d{4}-\d{2}-\d{2})"
+)
+
+
+@dataclass
+class Finding:
+    doc_id: str
+    start: int
+    end: int
+    type: str
+    text: str
+    score: float
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def load_guard_config(path: str | Path | None = None) -> dict:
+    path = Path(path or DEFAULT_GUARD)
+    try:
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise UserError(f"{path}: cannot read the identifier-guard settings") from exc
+    if not isinstance(cfg, dict) or "types" not in cfg:
+        raise UserError(f"{path}: no 'types' section")
+    return cfg
+
+
+class IdentifierGuard:
+    def __init__(self, cfg: dict, nlp):
+        self.cfg = cfg
+        self.nlp = nlp
+        self.min_score = float(cfg.get("min_score", 0.5))
+        self.conventions = [re.compile(rf"^(?:{p})$", re.IGNORECASE) for p in cfg.get("redaction_conventions", [])]
+        self.not_names = {w.lower() for w in cfg.get("not_names", [])}
+
+    @cached_property
+    def analyzer(self):
+        from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
+        from presidio_analyzer.nlp_engine import SpacyNlpEngine
+        from presidio_analyzer.predefined_recognizers import (EmailRecognizer, NhsRecognizer, PhoneRecognizer,
+                                                              SpacyRecognizer, UkNinoRecognizer, UkPostcodeRecognizer)
+
+        engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "project-pipeline"}])
+        engine.nlp = {"en": self.nlp}  # the project's own pipeline, already loaded: nothing else is loaded
+
+        class OfflineEmailRecognizer(EmailRecognizer):
+            """Presidio's e-mail recogniser with tldextract's bundled suffix list: no fetch at run time."""
+
+            _extract = None
+
+            def validate_result(self, pattern_text: str):
+                import tldextract
+
+                if OfflineEmailRecognizer._extract is None:
+                    OfflineEmailRecognizer._extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+                return OfflineEmailRecognizer._extract(pattern_text).fqdn != ""
+
+        dob = self.cfg.get("date_of_birth", {})
+        cues = "|".join(re.escape(c) for c in sorted(dob.get("cues", []), key=len, reverse=True))
+        window = int(dob.get("window", 25))
+        suffixes = "|".join(re.escape(s) for s in self.cfg.get("street_suffixes", []))
+        registry = RecognizerRegistry(supported_languages=["en"])
+        for recognizer in (
+            SpacyRecognizer(supported_entities=["PERSON"]),
+            NhsRecognizer(),
+            # Presidio scores bare postcodes and NI numbers low (0.1, 0.5) for want of context; in a
+            # review any such string is a slip, so the same patterns count in full.
+            UkNinoRecognizer(patterns=[Pattern(p.name, p.regex, 0.75) for p in UkNinoRecognizer.PATTERNS]),
+            UkPostcodeRecognizer(patterns=[Pattern(p.name, p.regex, 0.75) for p in UkPostcodeRecognizer.PATTERNS]),
+            PhoneRecognizer(supported_regions=tuple(self.cfg.get("phone_regions", ["GB"]))),
+            OfflineEmailRecognizer(),
+            # The date only, when a birth cue stands just before it (lookbehind cannot vary, so the
+            # cue is matched and the span trimmed to the date in `_date_only`).
+            PatternRecognizer(supported_entity="DATE_OF_BIRTH", name="DateOfBirth", patterns=[
+                Pattern("dob", rf"(?i:\b(?:{cues}))[^\n\d]{{0,{window}}}?{_DATE}", 0.9)]),
+            # UK numbers in the usual written forms, including ranges the phonenumbers library rejects.
+            PatternRecognizer(supported_entity="PHONE_NUMBER", name="UkPhone", patterns=[
+                Pattern("uk phone", r"(?<![\d+])(?:\+44\s?\(?0?\)?\s?|\(?0)(?:\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4})(?!\d)", 0.7)]),
+            PatternRecognizer(supported_entity="PERSON", name="GivenNames", patterns=[
+                Pattern("given name", r"(?-i:\b(?:" + "|".join(re.escape(n) for n in self.cfg.get("given_names", []))
+                        + r")\b)", 0.7)]) if self.cfg.get("given_names") else None,
+            PatternRecognizer(supported_entity="STREET_ADDRESS", name="StreetAddress", patterns=[
+                Pattern("address", rf"(?<![\d.])\b(?:(?:Flat|Apartment|Unit)\s+\d+[A-Za-z]?,?\s+)?\d{{1,4}}[A-Za-z]?,?\s+"
+                                   rf"(?-i:(?!The\b|A\b|An\b)(?:[A-Z][a-z]+\s+){{1,3}}(?:{suffixes}))\b", 0.75)]),
+        ):
+            if recognizer is not None:
+                registry.add_recognizer(recognizer)
+        return AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])
+
+    def check_passages(self, passages: list[Passage]) -> list[Finding]:
+        """Findings in the passages, with offsets into their document's text."""
+        out: list[Finding] = []
+        engine = self.analyzer.nlp_engine
+        for p in passages:
+            doc = p.analysis if p.analysis is not None else self.nlp(p.text)
+            artifacts = engine._doc_to_nlp_artifact(doc, "en")
+            for r in self.analyzer.analyze(text=p.text, language="en", nlp_artifacts=artifacts,
+                                           entities=list(_ENTITY_TYPES), score_threshold=self.min_score):
+                kind = _ENTITY_TYPES.get(r.entity_type)
+                start, end = r.start, r.end
+                if kind == "DATE_OF_BIRTH":
+                    start, end = _date_only(p.text, start, end)
+                text = p.text[start:end]
+                if kind is None or (kind == "PERSON" and self._is_convention(text)):
+                    continue
+                out.append(Finding(p.doc_id, p.start + start, p.start + end, kind, text, round(float(r.score), 3)))
+        return _dedupe(out)
+
+    def _is_convention(self, text: str) -> bool:
+        """A redaction convention ("Child D", "Mr X", "the maternal grandmother", "[name redacted]"), or a
+        span the NER over-reached with ("Child J. The", "2.2 Mr W"): nothing in it that could be a name."""
+        t = re.sub(r"['’]s$", "", text.strip().strip(".,;:'\"()"))
+        if not t or any(c.match(t) for c in self.conventions):
+            return True
+        for word in t.split():
+            w = word.strip(".,;:'\"()’").removesuffix("'s").removesuffix("’s")
+            if not w or w.lower() in self.not_names or w.lower() in _TITLES or re.fullmatch(r"[\d.]+|[A-Z]\d?", w):
+                continue
+            if w[0].islower() or w.lower() in self.nlp.Defaults.stop_words:
+                continue
+            return False
+        return True
+
+    def placeholder(self, kind: str) -> str:
+        return self.cfg["types"].get(kind, f"[{kind}]")
+
+    def redact(self, text: str, findings: list[Finding]) -> str:
+        """``text`` with every finding replaced by its typed placeholder (findings' offsets index ``text``)."""
+        out, pos = [], 0
+        for f in sorted(findings, key=lambda f: f.start):
+            if f.start < pos:
+                continue
+            out += [text[pos:f.start], self.placeholder(f.type)]
+            pos = f.end
+        out.append(text[pos:])
+        return "".join(out)
+
+
+def _date_only(text: str, start: int, end: int) -> tuple[int, int]:
+    m = re.search(_DATE, text[start:end])
+    return (start + m.start(), start + m.end()) if m else (start, end)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per span: where spans overlap, a pattern-based type beats a name found by the statistical
+    NER ("Leeds LS6 2AB" is a postcode, not a person), then the higher score, then the longer span."""
+    findings = sorted(findings, key=lambda f: (f.type == "PERSON", -f.score, -(f.end - f.start)))
+    kept: list[Finding] = []
+    for f in findings:
+        if all(f.end <= k.start or f.start >= k.end for k in kept):
+            kept.append(f)
+    return sorted(kept, key=lambda f: (f.doc_id, f.start))
+
+
+def summarise(findings: list[Finding]) -> str:
+    from collections import Counter
+
+    counts = Counter(f.type for f in findings)
+    return ", ".join(f"{k} x{v}" for k, v in sorted(counts.items()))
+
+
+def ingest_check(guard: IdentifierGuard):
+    """The check `ingest` and `run` apply before storing a document (see intake.PassageCheck)."""
+
+    def check(passages: list[Passage]) -> list[str]:
+        findings = guard.check_passages(passages)
+        if not findings:
+            return []
+        return [f"has {len(findings)} possible unredacted identifier(s) ({summarise(findings)}); not stored. "
+                "See them with `scr-text check`, fix them with `scr-text redact`, or pass --allow-identifiers"]
+
+    return check
+
+
+def guard_for(settings) -> IdentifierGuard:
+    from .segment import load_pipeline
+
+    s = settings.segment
+    return IdentifierGuard(load_guard_config(), load_pipeline(s.model, tuple(s.disable), tuple(s.enable)))

@@ -1,0 +1,110 @@
+"""The identifier guard (Presidio on the project's spaCy pipeline): detection, conventions, commands."""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from scr_text.guard import IdentifierGuard, load_guard_config
+from scr_text.records import Document
+
+
+@pytest.fixture(scope="module")
+def guard(segmenter):
+    return IdentifierGuard(load_guard_config(), segmenter.nlp)
+
+
+def findings(guard, segmenter, text):
+    (passages,) = segmenter.transform([Document("t", "t.txt", "txt", "x", text)])
+    return guard.check_passages(passages)
+
+
+@pytest.mark.parametrize("kind,text,value", [
+    ("PERSON", "The neighbour, Chidi Okafor, called an ambulance.", "Chidi Okafor"),
+    ("PERSON", "The teacher said that Aisha seemed withdrawn.", "Aisha"),
+    ("DATE_OF_BIRTH", "Child A (date of birth 12/03/2015) was placed with foster carers.", "12/03/2015"),
+    ("DATE_OF_BIRTH", "Her sister, born 29 August 2009, lived with the grandmother.", "29 August 2009"),
+    ("NHS_NUMBER", "The GP record (NHS number 943 476 5919) shows missed immunisations.", "943 476 5919"),
+    ("UK_POSTCODE", "The refuge was outside the area, at CF10 3AT.", "CF10 3AT"),
+    ("PHONE_NUMBER", "The duty team rang 0113 496 0000 but nobody answered.", "0113 496 0000"),
+    ("EMAIL_ADDRESS", "The school sent the minutes to jess.t@example.co.uk by mistake.", "jess.t@example.co.uk"),
+    ("STREET_ADDRESS", "Police were called to 47 Station Road after a report.", "47 Station Road"),
+    ("NATIONAL_INSURANCE_NUMBER", "The letter quoted National Insurance number JG103759A.", "JG103759A"),
+])
+def test_each_identifier_type_is_found_with_its_exact_span(guard, segmenter, kind, text, value):
+    found = findings(guard, segmenter, text)
+    start = text.index(value)
+    assert [(f.type, f.start, f.end, f.text) for f in found if f.type == kind] == [(kind, start, start + len(value), value)]
+
+
+@pytest.mark.parametrize("text", [
+    "Child D lived with Mother and Mr X in Local Authority 1.",
+    "The maternal grandmother told the Children's Guardian that she could not cope.",
+    "On 3 May 2016 the health visitor saw Baby N; Mother said the baby was feeding well.",
+    "[name redacted] attended the conference with Ms Y and the paternal uncle.",
+    "Mum and Dad separated when Child E was two.",
+    "Section 4.2 of the report covered 2015 to 2019; 2 The court then adjourned.",
+    "The reference 943 476 5918 was a case number, not a health record.",  # fails the NHS check digit
+])
+def test_redaction_conventions_and_event_dates_are_not_identifiers(guard, segmenter, text):
+    assert findings(guard, segmenter, text) == []
+
+
+def test_email_check_never_touches_the_network(guard, segmenter, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    found = findings(guard, segmenter, "Messages went to priya@proton.me and to e.clarke@nhs.net.")
+    assert sorted(f.text for f in found if f.type == "EMAIL_ADDRESS") == ["e.clarke@nhs.net", "priya@proton.me"]
+
+
+def test_redact_replaces_each_finding_with_a_typed_placeholder(guard, segmenter):
+    text = "Jessica Thompson, born on 12/03/2015, lives at 14 Acacia Avenue, Leeds LS6 2AB."
+    out = guard.redact(text, findings(guard, segmenter, text))
+    assert out == "[PERSON], born on [DATE_OF_BIRTH], lives at [ADDRESS], Leeds [POSTCODE]."
+
+
+def scr(tmp_path, *args):
+    return subprocess.run([sys.executable, "-m", "scr_text", "--store", str(tmp_path / "s.sqlite"), *map(str, args)],
+                          capture_output=True, text=True)
+
+
+def test_check_command_exit_codes_and_json(tmp_path):
+    slip = tmp_path / "slip.txt"
+    slip.write_text("Child D lived with Mother.\n\nThe teacher, Jessica Thompson, rang 07911 123456 about Child D.\n")
+    clean = tmp_path / "clean.txt"
+    clean.write_text("Child D lived with Mother and Mr X.\n")
+    res = scr(tmp_path, "check", slip, clean, "--format", "json")
+    assert res.returncode == 3, res.stderr
+    items = json.loads(res.stdout)
+    assert all(list(i) == ["doc_id", "start", "end", "type", "text", "score"] for i in items)
+    text = slip.read_text()
+    assert {(i["type"], i["text"]) for i in items} == {("PERSON", "Jessica Thompson"), ("PHONE_NUMBER", "07911 123456")}
+    assert all(text[i["start"]:i["end"]] == i["text"] for i in items)
+    assert scr(tmp_path, "check", clean).returncode == 0
+    missing = scr(tmp_path, "check", tmp_path / "nope.txt")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_ingest_refuses_a_document_with_identifiers_unless_allowed(tmp_path):
+    slip = tmp_path / "slip.txt"
+    slip.write_text("Mother's new partner, Liam O'Connor, moved in. He gave DOB 01.09.1990.\n")
+    clean = tmp_path / "clean.txt"
+    clean.write_text("Child D lived with Mother and Mr X.\n")
+    res = scr(tmp_path, "ingest", slip, clean)
+    assert res.returncode == 1
+    assert "slip.txt: has 2 possible unredacted identifier(s)" in res.stderr and "not stored" in res.stderr
+    import sqlite3
+
+    ids = [r[0] for r in sqlite3.connect(tmp_path / "s.sqlite").execute("SELECT doc_id FROM documents")]
+    assert ids == ["clean"]
+    assert scr(tmp_path, "ingest", "--allow-identifiers", slip).returncode == 0
+    redacted = scr(tmp_path, "redact", slip, "--out", tmp_path / "red")
+    assert redacted.returncode == 0
+    assert (tmp_path / "red" / "slip.txt").read_text() == \
+        "Mother's new partner, [PERSON], moved in. He gave DOB [DATE_OF_BIRTH].\n"
