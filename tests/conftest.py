@@ -56,3 +56,30 @@ def small_corpus(tmp_path, corpus_dir) -> Path:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def corpus_run(tmp_path_factory, corpus_dir):
+    """`scr-text run` over the whole shipped corpus once, into a fresh store: (store path, output folder)."""
+    import subprocess
+    import sys
+
+    base = tmp_path_factory.mktemp("corpus-run")
+    store, out = base / "store.sqlite", base / "out"
+    res = subprocess.run([sys.executable, "-m", "scr_text", "--store", str(store), "run", str(corpus_dir), "--out", str(out)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return store, out
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright, headless, with no background networking."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        yield b
+        b.close()

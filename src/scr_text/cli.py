@@ -238,6 +238,25 @@ def prevalence(
         typer.echo(f"  {name}: {path}")
 
 
+@app.command()
+def cluster(
+    corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder (or any folder of reviews)."),
+    out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+    allow_identifiers: bool = ALLOW_IDENTIFIERS,
+) -> None:
+    """Recurring patterns: clusters of passages per view, with labels, code shares, exemplars and a map."""
+    from .run import run_clusters
+
+    with ctx().open_store() as store:
+        paths, lines, report = run_clusters(corpus, out, store, ctx().settings, allow_identifiers)
+    for line in report.failed + report.duplicates:
+        _fail(line)
+    for line in lines:
+        typer.echo(line)
+    for name, path in paths.items():
+        typer.echo(f"  {name}: {path}")
+
+
 EXIT_FINDINGS = 3
 
 

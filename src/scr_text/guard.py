@@ -201,11 +201,15 @@ def summarise(findings: list[Finding]) -> str:
     return ", ".join(f"{k} x{v}" for k, v in sorted(counts.items()))
 
 
-def ingest_check(guard: IdentifierGuard):
-    """The check `ingest` and `run` apply before storing a document (see intake.PassageCheck)."""
+def ingest_check(settings):
+    """The check `ingest` and `run` apply before storing a document (see intake.PassageCheck). The guard
+    is built on first use: a re-run whose files are all stored already never loads Presidio."""
+    guards: list[IdentifierGuard] = []
 
     def check(passages: list[Passage]) -> list[str]:
-        findings = guard.check_passages(passages)
+        if not guards:
+            guards.append(guard_for(settings))
+        findings = guards[0].check_passages(passages)
         if not findings:
             return []
         return [f"has {len(findings)} possible unredacted identifier(s) ({summarise(findings)}); not stored. "

@@ -28,6 +28,7 @@ class RunResult:
     codebook: object = None
     model_key: str = ""
     tag_rows: list[dict] = field(default_factory=list)
+    cluster_lines: list[str] = field(default_factory=list)
 
 
 def corpus_inputs(corpus: Path) -> Path:
@@ -41,9 +42,9 @@ def intake_check(settings: Settings, allow_identifiers: bool):
     """The identifier guard's check for intake, unless the user allowed identifiers."""
     if allow_identifiers:
         return None
-    from .guard import guard_for, ingest_check
+    from .guard import ingest_check
 
-    return ingest_check(guard_for(settings))
+    return ingest_check(settings)
 
 
 def run(corpus: Path, out_dir: Path, store: Store, settings: Settings, progress: bool = True,
@@ -80,6 +81,10 @@ def run(corpus: Path, out_dir: Path, store: Store, settings: Settings, progress:
     result.outputs["facts"], result.outputs["facts_evidence"] = write_facts(fact_items, out_dir / "facts.csv")
     gold = _gold_cases(corpus, doc_ids)
     result.outputs.update(write_prevalence([row for row, _ in fact_items], codebook, out_dir, gold))
+    t = time.perf_counter()
+    cluster_paths, result.cluster_lines = cluster_stored(store, doc_ids, rows, settings, codebook, out_dir, key)
+    result.outputs.update(cluster_paths)
+    timings["cluster"] = time.perf_counter() - t
     result.outputs["summary"] = render.write_summary(result, out_dir / "summary.html")
     store.finish_run(run_id, "ok" if intake.ok else "partial")
     return result
@@ -112,3 +117,62 @@ def run_prevalence(corpus: Path, out_dir: Path, store: Store, settings: Settings
     paths = write_prevalence([row for row, _ in items], codebook, out_dir, _gold_cases(corpus, doc_ids))
     paths["facts"], paths["facts_evidence"] = write_facts(items, out_dir / "facts.csv")
     return paths, intake
+
+
+def cluster_stored(store: Store, doc_ids: list[str], tag_rows: list[dict], settings: Settings, codebook,
+                   out_dir: Path, model_key: str) -> tuple[dict[str, Path], list[str]]:
+    """Cluster the stored reviews' passages in every configured view and write the outputs; the same
+    reviews, model and settings again reuse the stored outputs."""
+    import json
+
+    from .hashing import text_key
+
+    cfg = settings.extra.get("cluster", {})
+    key = "clusters:" + text_key(json.dumps([doc_ids, store.document_hashes(doc_ids), model_key, cfg,
+                                             settings.embed.model], sort_keys=True, default=str))
+    cached = store.get_artifacts(key)  # {"<output name>/<file name>": bytes, "summary": bytes}
+    if cached:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = {}
+        for name, data in cached.items():
+            if name != "summary":
+                output, filename = name.split("/", 1)
+                paths[output] = out_dir / filename
+                paths[output].write_bytes(data)
+        return paths, cached["summary"].decode("utf-8").splitlines()
+    paths, lines = _cluster(store, doc_ids, tag_rows, settings, codebook, out_dir, cfg)
+    store.put_artifacts(key, {f"{name}/{p.name}": p.read_bytes() for name, p in paths.items()}
+                        | {"summary": "\n".join(lines).encode("utf-8")})
+    return paths, lines
+
+
+def _cluster(store: Store, doc_ids: list[str], tag_rows: list[dict], settings: Settings, codebook, out_dir: Path,
+             cfg: dict) -> tuple[dict[str, Path], list[str]]:
+    from .embed import Embedder
+    from .factsheet import rows_to_scores
+    from .patterns import cluster_view, summary_lines, write_outputs
+    from .segment import Segmenter
+    from .train import stored_passages
+
+    segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
+    passages = stored_passages(store, doc_ids, segmenter)
+    embeddings = Embedder(settings.embed, cache=store).transform([p.text for p in passages])
+    scores, decided = rows_to_scores(tag_rows, codebook.ids)
+    results = [cluster_view(view, passages, embeddings, scores, decided, codebook, cfg)
+               for view in cfg.get("views", ["all", "practice_learning", "risk_factor"])]
+    texts = {d: store.document(d).text for d in doc_ids}
+    return write_outputs(results, passages, decided, codebook, texts, out_dir), summary_lines(results)
+
+
+def run_clusters(corpus: Path, out_dir: Path, store: Store, settings: Settings,
+                 allow_identifiers: bool = False) -> tuple[dict[str, Path], list[str], IntakeReport]:
+    codebook = load_codebook()
+    intake = ingest_files([corpus_inputs(corpus)], store, settings, progress=True,
+                          check=intake_check(settings, allow_identifiers))
+    doc_ids = sorted(intake.added + intake.replaced + intake.unchanged)
+    if not doc_ids:
+        raise UserError(f"{corpus}: no review could be read")
+    model_name = settings.extra.get("tagger", {}).get("model", "default")
+    key, rows = tag_stored(store, doc_ids, settings, codebook, model_name)
+    paths, lines = cluster_stored(store, doc_ids, rows, settings, codebook, out_dir, key)
+    return paths, lines, intake

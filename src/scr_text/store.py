@@ -88,6 +88,15 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (key, doc_id)
     );
     """,
+    # 3: outputs of whole-corpus stages (clusters), cached by a hash of everything they depend on
+    """
+    CREATE TABLE artifacts (
+        key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (key, name)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -221,7 +230,7 @@ class Store:
         return (row[0], row[1]) if row else (None, None)
 
     def counts(self) -> dict[str, int]:
-        tables = ("documents", "passages", "embeddings", "tags", "codings", "runs", "facts")
+        tables = ("documents", "passages", "embeddings", "tags", "codings", "runs", "facts", "artifacts")
         return {t: self.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
 
     # -- embedding cache (see embed.EmbeddingCache) ---------------------------------
@@ -287,6 +296,17 @@ class Store:
             if r:
                 out[doc_id] = (json.loads(r[0]), json.loads(r[1]))
         return out
+
+    # -- cached whole-corpus outputs ---------------------------------------------------------
+    def get_artifacts(self, key: str) -> dict[str, bytes]:
+        return {n: bytes(d) for n, d in self.conn.execute("SELECT name, data FROM artifacts WHERE key=?", (key,))}
+
+    def put_artifacts(self, key: str, items: dict[str, bytes]) -> None:
+        with self.transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO artifacts VALUES (?,?,?)", [(key, n, d) for n, d in items.items()])
+
+    def document_hashes(self, doc_ids: Sequence[str]) -> list[str]:
+        return [self.conn.execute("SELECT sha256 FROM documents WHERE doc_id=?", (d,)).fetchone()[0] for d in doc_ids]
 
     # -- runs -------------------------------------------------------------------------
     def start_run(self, command: str, params: dict) -> int:
