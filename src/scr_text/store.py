@@ -283,6 +283,44 @@ class Store:
         rows = self.conn.execute("SELECT code, COUNT(*) FROM tags WHERE model=? AND decided=1 GROUP BY code", (model,))
         return dict(rows.fetchall())
 
+    # -- coders' codings ---------------------------------------------------------------------
+    def replace_codings(self, coder: str, rows: dict[str, dict[int, list[str]]], source: str) -> None:
+        """One transaction: the coder's codings of these reviews become exactly ``rows`` (doc -> passage -> codes;
+        a passage missing from a review's dict was seen and left uncoded)."""
+        with self.transaction() as conn:
+            for doc_id, coded in rows.items():
+                conn.execute("DELETE FROM codings WHERE coder=? AND doc_id=?", (coder, doc_id))
+                passages = [r[0] for r in conn.execute("SELECT idx FROM passages WHERE doc_id=? ORDER BY idx", (doc_id,))]
+                conn.executemany("INSERT INTO codings VALUES (?,?,?,?,?,?)",
+                                 [(coder, doc_id, i, json.dumps(sorted(coded.get(i, []))), source, _now()) for i in passages])
+
+    def set_coding(self, coder: str, doc_id: str, passage: int, codes: list[str], source: str = "manual") -> None:
+        """Record one passage's codes for a coder (the web app saves each decision this way)."""
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO codings VALUES (?,?,?,?,?,?)",
+                         (coder, doc_id, passage, json.dumps(sorted(set(codes))), source, _now()))
+
+    def coders(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT coder FROM codings ORDER BY coder")]
+
+    def codings(self, coder: str) -> dict[tuple[str, int], list[str]]:
+        return {(d, p): json.loads(c) for d, p, c in
+                self.conn.execute("SELECT doc_id, passage, codes FROM codings WHERE coder=?", (coder,))}
+
+    def model_codings(self, model: str) -> dict[tuple[str, int], list[str]]:
+        """The model's decided codes as a coder's: every passage of every review it tagged."""
+        out: dict[tuple[str, int], list[str]] = {}
+        for d, p, code, decided in self.conn.execute(
+                "SELECT doc_id, passage, code, decided FROM tags WHERE model=? ORDER BY doc_id, passage, rowid", (model,)):
+            out.setdefault((d, p), [])
+            if decided:
+                out[(d, p)].append(code)
+        return out
+
+    def tag_scores(self, model: str, code: str) -> dict[tuple[str, int], tuple[float, str]]:
+        return {(d, p): (s, e) for d, p, s, e in self.conn.execute(
+            "SELECT doc_id, passage, score, evidence FROM tags WHERE model=? AND code=?", (model, code))}
+
     # -- case facts ---------------------------------------------------------------------
     def put_facts(self, key: str, items: list[tuple[str, dict, dict]]) -> None:
         with self.transaction() as conn:
