@@ -375,6 +375,26 @@ def import_qdc(file: Path = typer.Argument(..., help="A REFI-QDA .qdc codebook."
     typer.echo(f"{sum(1 for _, t in mapped if t)} of {len(mapped)} code(s) map to the codebook", err=True)
 
 
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, "--host", help="Address to listen on (default from the config: 127.0.0.1)."),
+    port: Optional[int] = typer.Option(None, "--port", help="Port (default from the config: 8765)."),
+    token: Optional[str] = typer.Option(None, "--token", envvar="SCR_TEXT_TOKEN",
+                                        help="Required on non-loopback addresses; pass ?token=... once in the browser."),
+) -> None:
+    """The analyst web app over the project store."""
+    import uvicorn
+
+    from .app import create_app
+
+    cfg = ctx().settings.extra.get("app", {})
+    host = host or cfg.get("host", "127.0.0.1")
+    port = port or int(cfg.get("port", 8765))
+    application = create_app(ctx().store_path, ctx().settings, host, token)
+    typer.echo(f"scr-text web app on http://{host}:{port}/" + (f"?token={token}" if token else ""))
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
 EXIT_FINDINGS = 3
 
 

@@ -119,6 +119,9 @@ def run_prevalence(corpus: Path, out_dir: Path, store: Store, settings: Settings
     return paths, intake
 
 
+LATEST_CLUSTERS = "clusters:latest"
+
+
 def cluster_stored(store: Store, doc_ids: list[str], tag_rows: list[dict], settings: Settings, codebook,
                    out_dir: Path, model_key: str) -> tuple[dict[str, Path], list[str]]:
     """Cluster the stored reviews' passages in every configured view and write the outputs; the same
@@ -143,6 +146,9 @@ def cluster_stored(store: Store, doc_ids: list[str], tag_rows: list[dict], setti
     paths, lines = _cluster(store, doc_ids, tag_rows, settings, codebook, out_dir, cfg)
     store.put_artifacts(key, {f"{name}/{p.name}": p.read_bytes() for name, p in paths.items()}
                         | {"summary": "\n".join(lines).encode("utf-8")})
+    # The most recent map, whatever reviews it covers: the web app shows it while a newer one is made.
+    store.put_artifacts(LATEST_CLUSTERS, {"clusters_html": paths["clusters_html"].read_bytes(),
+                                          "doc_ids": json.dumps(doc_ids).encode("utf-8")})
     return paths, lines
 
 

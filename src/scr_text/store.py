@@ -97,6 +97,27 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (key, name)
     );
     """,
+    # 4: an analyst's decisions on the model's suggestions, and corrections of case facts (web app)
+    """
+    CREATE TABLE decisions (
+        coder TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        passage INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        decided_at TEXT NOT NULL,
+        PRIMARY KEY (coder, doc_id, passage, code),
+        FOREIGN KEY (doc_id, passage) REFERENCES passages(doc_id, idx) ON DELETE CASCADE
+    );
+    CREATE TABLE fact_corrections (
+        coder TEXT NOT NULL,
+        doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+        fact TEXT NOT NULL,
+        value TEXT NOT NULL,
+        corrected_at TEXT NOT NULL,
+        PRIMARY KEY (coder, doc_id, fact)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -299,6 +320,36 @@ class Store:
         with self.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO codings VALUES (?,?,?,?,?,?)",
                          (coder, doc_id, passage, json.dumps(sorted(set(codes))), source, _now()))
+
+    def decide(self, coder: str, doc_id: str, passage: int, code: str, decision: str) -> list[str]:
+        """Record an analyst's decision on one code of one passage (accept, reject, add, remove) and keep the
+        coder's codes for that passage in step, in one transaction; returns the passage's codes."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT codes FROM codings WHERE coder=? AND doc_id=? AND passage=?",
+                               (coder, doc_id, passage)).fetchone()
+            codes = set(json.loads(row[0])) if row else set()
+            if decision in ("accept", "add"):
+                codes.add(code)
+            else:
+                codes.discard(code)
+            conn.execute("INSERT OR REPLACE INTO decisions VALUES (?,?,?,?,?,?)", (coder, doc_id, passage, code, decision, _now()))
+            conn.execute("INSERT OR REPLACE INTO codings VALUES (?,?,?,?,?,?)",
+                         (coder, doc_id, passage, json.dumps(sorted(codes)), "manual", _now()))
+            # The coder has now seen this review: its other passages count as coded (with no codes) for agreement.
+            conn.execute("INSERT OR IGNORE INTO codings SELECT ?, doc_id, idx, '[]', 'manual', ? FROM passages WHERE doc_id=?",
+                         (coder, _now(), doc_id))
+        return sorted(codes)
+
+    def decisions(self, coder: str, doc_id: str) -> dict[tuple[int, str], str]:
+        return {(p, c): d for p, c, d in self.conn.execute(
+            "SELECT passage, code, decision FROM decisions WHERE coder=? AND doc_id=?", (coder, doc_id))}
+
+    def correct_fact(self, coder: str, doc_id: str, fact: str, value: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO fact_corrections VALUES (?,?,?,?,?)", (coder, doc_id, fact, value, _now()))
+
+    def fact_corrections(self, coder: str, doc_id: str) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT fact, value FROM fact_corrections WHERE coder=? AND doc_id=?", (coder, doc_id)))
 
     def coders(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT coder FROM codings ORDER BY coder")]

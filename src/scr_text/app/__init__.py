@@ -1,0 +1,181 @@
+"""The analyst web app (FastAPI): upload a review, review its tags with their evidence, accept, reject
+or add codes, correct case facts, and open the corpus views. Routes only: every page calls the same
+library functions the CLI calls. No remote assets; HTML from documents is escaped; a token is required
+when the app listens on anything but the loopback interface."""
+from __future__ import annotations
+
+import re
+import secrets
+import tempfile
+from pathlib import Path
+
+from fastapi import FastAPI, File, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from ..config import Settings
+
+# FastAPI reads the routes' annotations by name, so the types they use are imported at module level.
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", token: str | None = None):
+    from ..codebook import load_codebook
+    from ..errors import UserError
+    from ..ingest import SUPPORTED
+    from ..modeldir import model_key, resolve_model_dir
+    from ..report.render import render_template
+    from ..store import Store
+    from .jobs import Jobs
+    from .views import review_context
+
+    if host not in LOOPBACK and not token:
+        raise UserError("a token is required when serving on a non-loopback address (--token)")
+    app = FastAPI(title="scr-text", docs_url=None, redoc_url=None, openapi_url=None)
+    jobs = Jobs(store_path, settings)
+    codebook = load_codebook()
+    model_name = settings.extra.get("tagger", {}).get("model", "default")
+    max_upload = int(float(settings.extra.get("app", {}).get("max_upload_mb", 20)) * 2**20)
+    upload_root = Path(tempfile.mkdtemp(prefix="scr-text-uploads-"))
+
+    def key() -> str:
+        return model_key(resolve_model_dir(model_name), codebook.hash)
+
+    def store() -> Store:
+        return Store(store_path, settings.store.busy_timeout_s)
+
+    def page(name: str, **context) -> HTMLResponse:
+        return HTMLResponse(render_template(name, codebook=codebook, **context))
+
+    @app.middleware("http")
+    async def guard_and_headers(request: Request, call_next):
+        if token:
+            supplied = request.query_params.get("token") or request.headers.get("x-scr-token") or request.cookies.get("scr_token")
+            if not supplied or not secrets.compare_digest(supplied, token):
+                return JSONResponse({"error": "token required"}, status_code=401)
+        response = await call_next(request)
+        if token and request.query_params.get("token"):
+            response.set_cookie("scr_token", token, httponly=True, samesite="strict")
+        # Nothing may load from elsewhere: scripts and styles are inline, and so is everything else.
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError):
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @app.get("/", response_class=HTMLResponse)
+    def home():
+        with store() as s:
+            k = key()
+            reviews = [{"doc_id": d, "passages": len(s.passages(d)), "tagged": s.has_tags(k, d)} for d in s.doc_ids()]
+        return page("app_home.html.j2", reviews=reviews, formats=", ".join(sorted(SUPPORTED)), max_mb=max_upload // 2**20)
+
+    @app.post("/upload")
+    async def upload(file: UploadFile = File(...)):
+        name = Path(file.filename or "").name
+        suffix = Path(name).suffix.lower()
+        if suffix not in SUPPORTED:
+            raise HTTPException(415, f"'{name}': upload a .txt, .md, .docx or .pdf file")
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(name).stem).strip("._") or "review"
+        target_dir = Path(tempfile.mkdtemp(dir=upload_root))
+        target = target_dir / f"{stem}{suffix}"
+        size = 0
+        with open(target, "wb") as fh:
+            while chunk := await file.read(1 << 20):
+                size += len(chunk)
+                if size > max_upload:
+                    fh.close()
+                    target.unlink(missing_ok=True)
+                    raise HTTPException(413, f"'{name}' is larger than {max_upload // 2**20} MB")
+                fh.write(chunk)
+        job = jobs.submit(target, name)
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+    @app.get("/jobs/{job_id}", response_class=HTMLResponse)
+    def job_page(job_id: str):
+        job = jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, "no such job")
+        return page("app_job.html.j2", job=job)
+
+    @app.get("/api/jobs/{job_id}")
+    def job_status(job_id: str):
+        job = jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, "no such job")
+        return {"status": job.status, "step": job.step, "progress": job.progress, "message": job.message,
+                "doc_id": job.doc_id, "findings": job.findings, "filename": job.filename}
+
+    @app.get("/review/{doc_id}", response_class=HTMLResponse)
+    def review(doc_id: str):
+        with store() as s:
+            if doc_id not in s.doc_ids():
+                raise HTTPException(404, f"no review '{doc_id}'")
+            return page("app_review.html.j2", **review_context(s, doc_id, key(), codebook, settings, model_name))
+
+    @app.get("/api/review/{doc_id}/state")
+    def review_state(doc_id: str, coder: str):
+        with store() as s:
+            decisions = s.decisions(coder, doc_id)
+            codings = {p: c for (d, p), c in s.codings(coder).items() if d == doc_id}
+            return {"decisions": [{"passage": p, "code": c, "decision": d} for (p, c), d in decisions.items()],
+                    "codes": {str(p): c for p, c in codings.items()}, "facts": s.fact_corrections(coder, doc_id)}
+
+    @app.post("/api/decision")
+    async def decision(request: Request):
+        body = await request.json()
+        coder = str(body.get("coder", "")).strip()
+        code, verdict = body.get("code"), body.get("decision")
+        if not coder or code not in codebook.ids or verdict not in ("accept", "reject", "add", "remove"):
+            raise HTTPException(400, "needs coder, a codebook code and decision accept|reject|add|remove")
+        with store() as s:
+            doc_id, passage = str(body.get("doc_id")), int(body.get("passage", -1))
+            if not any(p.index == passage for p in s.passages(doc_id)):
+                raise HTTPException(404, "no such passage")
+            return {"codes": s.decide(coder, doc_id, passage, code, verdict)}
+
+    @app.post("/api/fact")
+    async def fact(request: Request):
+        from ..facts import FACT_COLUMNS
+
+        body = await request.json()
+        coder, name, value = str(body.get("coder", "")).strip(), body.get("fact"), str(body.get("value", ""))
+        if not coder or name not in FACT_COLUMNS + ("risks_present",) or not value:
+            raise HTTPException(400, "needs coder, a case fact and a value")
+        with store() as s:
+            s.correct_fact(coder, str(body.get("doc_id")), name, value)
+        return {"ok": True}
+
+    @app.get("/clusters", response_class=HTMLResponse)
+    def clusters():
+        from .views import cluster_page
+
+        with store() as s:
+            return HTMLResponse(cluster_page(s, settings, codebook, key(), model_name, refresh=jobs.refresh_clusters))
+
+    @app.get("/prevalence", response_class=HTMLResponse)
+    def prevalence_page():
+        from .views import prevalence_html
+
+        with store() as s:
+            return HTMLResponse(prevalence_html(s, settings, codebook, model_name))
+
+    @app.get("/agreement", response_class=HTMLResponse)
+    def agreement_page(code: str | None = None, a: str | None = None, b: str | None = None):
+        from .views import agreement_context
+
+        with store() as s:
+            return page("app_agreement.html.j2", **agreement_context(s, settings, codebook, key(), code, a, b))
+
+    @app.get("/export/{name}")
+    def export(name: str):
+        from .views import export_bytes
+
+        with store() as s:
+            data, media = export_bytes(s, name, settings, codebook, key(), model_name)
+        return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    return app

@@ -1,0 +1,114 @@
+"""Work the web app does in the background: an uploaded review is checked, stored, tagged and given its
+case facts, one step after another, while the browser polls its progress."""
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..codebook import load_codebook
+from ..config import Settings
+from ..errors import UserError
+from ..store import Store
+
+
+@dataclass
+class Job:
+    id: str
+    filename: str
+    status: str = "queued"  # queued | running | done | failed
+    step: str = "waiting"
+    progress: float = 0.0
+    message: str = ""
+    doc_id: str | None = None
+    findings: list[dict] = field(default_factory=list)
+
+
+class Jobs:
+    def __init__(self, store_path: Path, settings: Settings):
+        self.store_path = store_path
+        self.settings = settings
+        self.jobs: dict[str, Job] = {}
+        self.lock = threading.Lock()
+        # One worker: uploads are processed in order, and spaCy and torch are not shared across threads.
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scr-text-job")
+
+    def submit(self, path: Path, filename: str) -> Job:
+        job = Job(uuid.uuid4().hex[:12], filename)
+        with self.lock:
+            self.jobs[job.id] = job
+        self.pool.submit(self._run, job, path)
+        return job
+
+    def refresh_clusters(self) -> None:
+        """Make a new cluster map over every tagged review, once at a time, in the background."""
+        with self.lock:
+            if getattr(self, "_clustering", False):
+                return
+            self._clustering = True
+        self.pool.submit(self._clusters)
+
+    def _clusters(self) -> None:
+        from ..modeldir import model_key, resolve_model_dir
+        from .views import make_cluster_map
+
+        try:
+            codebook = load_codebook()
+            model = self.settings.extra.get("tagger", {}).get("model", "default")
+            with Store(self.store_path, self.settings.store.busy_timeout_s) as store:
+                make_cluster_map(store, self.settings, codebook, model_key(resolve_model_dir(model), codebook.hash), model)
+        except Exception:  # a failed refresh leaves the previous map in place, and says why in the log
+            logging.getLogger("scr_text.app").exception("cluster map refresh failed")
+        finally:
+            with self.lock:
+                self._clustering = False
+
+    def get(self, job_id: str) -> Job | None:
+        with self.lock:
+            return self.jobs.get(job_id)
+
+    def _step(self, job: Job, step: str, progress: float) -> None:
+        job.step, job.progress, job.status = step, progress, "running"
+
+    def _run(self, job: Job, path: Path) -> None:
+        from ..factsheet import facts_for_stored
+        from ..guard import guard_for
+        from ..intake import ingest_files
+        from ..segment import Segmenter
+        from ..tagging import tag_stored
+        from ..train import read_documents
+
+        try:
+            codebook = load_codebook()
+            model = self.settings.extra.get("tagger", {}).get("model", "default")
+            self._step(job, "checking for unredacted identifiers", 0.1)
+            documents, failed = read_documents([path], self.settings)
+            if failed:
+                raise UserError(failed[0].split(": ", 1)[-1])
+            segmenter = Segmenter(self.settings.segment, self.settings.limits.max_passages_per_document)
+            (passages,) = segmenter.transform(documents)
+            findings = guard_for(self.settings).check_passages(passages)
+            if findings:
+                job.findings = [f.to_json() for f in findings]
+                raise UserError(f"{len(findings)} possible unredacted identifier(s) found; the review was not stored. "
+                                "Redact them (scr-text redact) and upload again.")
+            self._step(job, "storing passages", 0.3)
+            with Store(self.store_path, self.settings.store.busy_timeout_s) as store:
+                report = ingest_files([path], store, self.settings, segmenter=segmenter, progress=False)
+                if report.failed or report.duplicates:
+                    raise UserError((report.failed + report.duplicates)[0].split(": ", 1)[-1])
+                doc_id = (report.added + report.replaced + report.unchanged)[0]
+                self._step(job, "tagging passages", 0.55)
+                _, rows = tag_stored(store, [doc_id], self.settings, codebook, model, progress=False)
+                self._step(job, "extracting case facts", 0.85)
+                facts_for_stored(store, [doc_id], rows, self.settings, codebook, model)
+            job.doc_id, job.step, job.progress, job.status = doc_id, "done", 1.0, "done"
+        except UserError as exc:
+            job.status, job.message = "failed", str(exc)
+        except Exception as exc:  # the browser must hear about anything that goes wrong
+            job.status, job.message = "failed", f"{exc.__class__.__name__}: {exc}"
+        finally:
+            path.unlink(missing_ok=True)

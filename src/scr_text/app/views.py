@@ -1,0 +1,165 @@
+"""What the web app's pages show, built from the store with the library's own functions."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import tempfile
+from pathlib import Path
+
+from ..codebook import Codebook
+from ..config import Settings
+from ..errors import UserError
+from ..report.render import highlight
+from ..store import Store
+
+
+def review_context(store: Store, doc_id: str, model_key: str, codebook: Codebook, settings: Settings,
+                   model_name: str) -> dict:
+    from ..facts import FACT_COLUMNS
+    from ..factsheet import facts_key
+
+    rows = store.tag_rows(model_key, doc_id)
+    passages = []
+    for r in rows:
+        spans = [(e["start"], e["end"]) for items in r["evidence"].values() for e in items if e["type"] == "rule"]
+        suggestions = []
+        for code in r["codes"]:
+            items = r["evidence"][code]
+            suggestions.append({
+                "code": code, "label": codebook.code(code).label, "score": r["scores"][code],
+                "rules": [e["text"] for e in items if e["type"] == "rule"],
+                "exemplars": [e for e in items if e["type"] == "exemplar"],
+            })
+        passages.append({"index": r["passage"], "start": r["start"], "end": r["end"], "html": highlight(r["text"], spans, r["start"]),
+                         "suggestions": suggestions, "scores": r["scores"]})
+    cached = store.get_facts(facts_key(model_name, codebook), [doc_id]).get(doc_id)
+    facts = []
+    if cached:
+        row, evidence = cached
+        values = _fact_values()
+        for name in FACT_COLUMNS:
+            ev = evidence.get(name, {})
+            facts.append({"name": name, "value": row[name], "confidence": ev.get("confidence"),
+                          "passages": [p["passage"] for p in ev.get("passages", [])], "options": values.get(name, [])})
+        facts.append({"name": "risks_present", "value": row["risks_present"], "confidence": None,
+                      "passages": sorted({p["passage"] for ps in evidence.get("risks_present", {}).get("passages", {}).values()
+                                          for p in ps}), "options": []})
+    return {"doc_id": doc_id, "passages": passages, "facts": facts, "tagged": bool(rows),
+            "codes": [{"id": c.id, "label": c.label, "family": c.family} for c in codebook.codes]}
+
+
+def _fact_values() -> dict[str, list[str]]:
+    """The allowed values of each case fact, as the facts settings name them."""
+    from ..config import load_fact_config
+
+    cfg = load_fact_config()
+    out = {fact: list(values) for fact, values in cfg["facts"].items()}
+    out["perpetrator"] = list(cfg["perpetrator"]["roles"]) + ["unknown", "none"]
+    out["harm_by_da_perpetrator"] = ["yes", "no", "na"]
+    return {k: v + (["unknown"] if "unknown" not in v else []) for k, v in out.items()}
+
+
+def _tagged_docs(store: Store, model_key: str) -> list[str]:
+    return [d for d in store.doc_ids() if store.has_tags(model_key, d)]
+
+
+def cluster_page(store: Store, settings: Settings, codebook: Codebook, model_key: str, model_name: str,
+                 refresh=None) -> str:
+    """The cluster report over the tagged reviews, its exemplars linked into the review view. The last map
+    made is shown at once; when reviews were added since, ``refresh()`` makes a new one in the background."""
+    from ..run import LATEST_CLUSTERS
+
+    docs = _tagged_docs(store, model_key)
+    latest = store.get_artifacts(LATEST_CLUSTERS)
+    if latest:
+        html = latest["clusters_html"].decode("utf-8")
+        covered = json.loads(latest["doc_ids"])
+        if sorted(covered) != docs and refresh is not None:
+            refresh()
+            html = html.replace("<h1>Recurring patterns</h1>", f"<h1>Recurring patterns</h1><p class=\"muted\">This map covers "
+                                f"{len(covered)} of {len(docs)} reviews; a new one is being made: reload in a minute.</p>", 1)
+    else:
+        html = make_cluster_map(store, settings, codebook, model_key, model_name)
+    # Exemplar links open the passage in the review view rather than the report's own copy of the text.
+    return re.sub(r'href="#p-([^"]+?)-(\d+)"', lambda m: f'href="/review/{m.group(1)}#p-{m.group(2)}"', html)
+
+
+def make_cluster_map(store: Store, settings: Settings, codebook: Codebook, model_key: str, model_name: str) -> str:
+    from ..run import cluster_stored
+    from ..tagging import tag_stored
+
+    docs = _tagged_docs(store, model_key)
+    if len(docs) < 2:
+        raise UserError("the cluster map needs at least two tagged reviews")
+    _, rows = tag_stored(store, docs, settings, codebook, model_name, progress=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths, _ = cluster_stored(store, docs, rows, settings, codebook, Path(tmp), model_key)
+        return paths["clusters_html"].read_text(encoding="utf-8")
+
+
+def prevalence_html(store: Store, settings: Settings, codebook: Codebook, model_name: str) -> str:
+    from ..factsheet import facts_for_stored, write_prevalence
+    from ..modeldir import model_key, resolve_model_dir
+    from ..tagging import tag_stored
+
+    key = model_key(resolve_model_dir(model_name), codebook.hash)
+    docs = _tagged_docs(store, key)
+    if not docs:
+        raise UserError("no tagged reviews yet")
+    _, rows = tag_stored(store, docs, settings, codebook, model_name, progress=False)
+    items = facts_for_stored(store, docs, rows, settings, codebook, model_name)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_prevalence([row for row, _ in items], codebook, Path(tmp))
+        return paths["prevalence_html"].read_text(encoding="utf-8")
+
+
+def agreement_context(store: Store, settings: Settings, codebook: Codebook, model_key: str, code: str | None,
+                      a: str | None, b: str | None) -> dict:
+    from ..agreement_report import agreement_tables, disagreement_items
+    from ..coders import MODEL_CODER
+
+    coders = store.coders()
+    context = {"coders": coders + [MODEL_CODER], "tables": [], "items": [], "code": code, "a": a, "b": b, "message": ""}
+    if not coders:
+        context["message"] = "No coder's coding yet: review some passages, or import coding with `scr-text import-coding`."
+        return context
+    try:
+        tables, names = agreement_tables(store, coders, True, model_key, codebook, settings)
+    except UserError as exc:
+        context["message"] = str(exc)
+        return context
+    context["tables"] = tables
+    min_kappa = float(settings.extra.get("agreement", {}).get("min_kappa", 0.6))
+    context["min_kappa"] = min_kappa
+    if code and a and b:
+        context["items"], _ = disagreement_items(store, a, b, code, "score", model_key)
+    return context
+
+
+def export_bytes(store: Store, name: str, settings: Settings, codebook: Codebook, model_key: str,
+                 model_name: str) -> tuple[bytes, str]:
+    from ..tagging import tag_stored
+
+    docs = _tagged_docs(store, model_key)
+    if name == "tags.jsonl":
+        _, rows = tag_stored(store, docs, settings, codebook, model_name, progress=False)
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8"), "application/x-ndjson"
+    if name == "facts.csv":
+        import pandas as pd
+
+        from ..factsheet import facts_for_stored
+
+        _, rows = tag_stored(store, docs, settings, codebook, model_name, progress=False)
+        items = facts_for_stored(store, docs, rows, settings, codebook, model_name)
+        buf = io.StringIO()
+        pd.DataFrame([row for row, _ in items]).to_csv(buf, index=False)
+        return buf.getvalue().encode("utf-8"), "text/csv"
+    if name == "project.qdpx":
+        from ..agreement_report import export_project
+
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "project.qdpx"
+            export_project(store, None, out, None, codebook, model_key)
+            return out.read_bytes(), "application/zip"
+    raise UserError(f"unknown export '{name}' (tags.jsonl, facts.csv, project.qdpx)")

@@ -1,0 +1,241 @@
+"""The analyst web app end to end in a real browser (Debian's Chromium via Playwright) against the app
+started on a free local port over a real store."""
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from docmaker import make_docx
+
+PARAGRAPHS = [
+    "1. Introduction",
+    "1.1 Child A was two years old when admitted to hospital with a fractured skull. Mr X, Mother's partner, "
+    "was later convicted of causing grievous bodily harm with intent.",
+    "1.2 Police had been called to the home three times after Mr X assaulted Mother. A domestic abuse risk "
+    "assessment was graded as standard risk and the notification was not shared with the health visitor.",
+    "2. Analysis",
+    "2.1 The assessment concluded that the risk was low without weighing the police history, and there was "
+    "little professional curiosity about who cared for Child A at night.",
+    "2.2 The case records did not show why the child protection plan was closed, and no contingency plan was made.",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, store: Path):
+        self.store = store
+        self.port = free_port()
+        self.proc = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.proc = subprocess.Popen([sys.executable, "-m", "scr_text", "--store", str(self.store), "serve",
+                                      "--port", str(self.port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/", timeout=2)
+                return self
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("the app did not start: " + self.proc.stdout.read().decode()[-2000:])
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def app_store(corpus_run, tmp_path_factory):
+    """A copy of the tagged corpus store, so that the app's decisions do not leak into other tests."""
+    src, _ = corpus_run
+    dst = tmp_path_factory.mktemp("app") / "app.sqlite"
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def server(app_store):
+    s = Server(app_store).start()
+    yield s
+    s.stop()
+
+
+def new_page(browser, server, remote_requests):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.on("dialog", lambda d: d.accept("analyst1"))
+
+    def route(r):
+        if r.request.url.startswith(server.url) or r.request.url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            remote_requests.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    return page
+
+
+def states(page) -> dict[str, int]:
+    return {s: page.locator(f".sugg.{s}").count() for s in ("accepted", "rejected", "added", "pending")}
+
+
+def test_upload_review_decide_reload_restart_and_corpus_views(browser, server, tmp_path, artifacts):
+    remote: list[str] = []
+    page = new_page(browser, server, remote)
+    page.goto(server.url + "/")
+    docx = make_docx(tmp_path / "submission_e2e.docx", PARAGRAPHS)
+    page.set_input_files("#upload-file", str(docx))
+    with page.expect_response(lambda r: "/jobs/" in r.url and "/api/" not in r.url) as job_page:
+        page.click("#upload-button")
+    assert "<progress" in job_page.value.text()  # the progress indicator shows while it runs
+    page.wait_for_url(f"{server.url}/review/submission_e2e*", timeout=180000)
+    page.wait_for_selector("body[data-ready='1']")
+    page.screenshot(path=str(artifacts / "app_review_before.png"), full_page=True)
+    assert page.locator(".psg").count() == len(PARAGRAPHS)
+    assert page.locator(".psg mark").count() > 0  # rule evidence highlighted
+    pending = page.locator(".sugg.pending")
+    assert pending.count() >= 2
+    # Accept one, reject one, add one.
+    pending.nth(0).locator("button.accept").click()
+    page.wait_for_selector(".sugg.accepted")
+    page.locator(".sugg.pending").nth(0).locator("button.reject").click()
+    page.wait_for_selector(".sugg.rejected")
+    heading_row = page.locator(".psg").nth(0)
+    heading_row.locator("select.add-code").select_option("recording")
+    page.wait_for_selector(".psg >> nth=0 >> .sugg.added")
+    before = states(page)
+    assert before["accepted"] == 1 and before["rejected"] == 1 and before["added"] == 1
+    # Keyboard: next passage with a pending code, then accept it with "a".
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    focused = page.locator(".psg.focus")
+    if focused.locator(".sugg.pending").count():
+        page.keyboard.press("a")
+        page.wait_for_function("document.querySelectorAll('.sugg.accepted').length === 2")
+    expected = states(page)
+    # Decisions survive a reload...
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert states(page) == expected
+    # ...and a restart of the app (they live in the store).
+    server.stop()
+    server.start()
+    page.goto(f"{server.url}/review/submission_e2e")
+    page.wait_for_selector("body[data-ready='1']")
+    assert states(page) == expected
+    # Correct a case fact.
+    page.locator('tr[data-fact="law"] select').select_option("private")
+    page.wait_for_timeout(300)
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.locator('tr[data-fact="law"] select').input_value() == "private"
+    page.screenshot(path=str(artifacts / "app_review_after.png"), full_page=True)
+    # The store holds the analyst's coding for agreement and training.
+    conn = sqlite3.connect(server.store)
+    codes = dict(conn.execute("SELECT passage, codes FROM codings WHERE coder='analyst1' AND doc_id='submission_e2e'"))
+    assert "recording" in json.loads(codes[0]) and len(codes) == len(PARAGRAPHS)
+
+    # Corpus views: the cluster map renders; the agreement table compares the analyst with the model.
+    page.goto(server.url + "/clusters", timeout=240000)  # the first map over this store is made on demand
+    page.wait_for_selector("#map-all .main-svg", timeout=120000)
+    page.screenshot(path=str(artifacts / "app_clusters.png"))
+    page.goto(server.url + "/agreement")
+    table = page.locator("table.agreement").first
+    assert "analyst1" in table.inner_text() and "model" in table.inner_text()
+    page.screenshot(path=str(artifacts / "app_agreement.png"), full_page=True)
+    page.locator("a", has_text="disagreements").first.click()
+    page.wait_for_selector("#disagreements")
+    page.goto(server.url + "/prevalence")
+    assert "prevalence" in page.title().lower()
+    assert remote == []
+    page.close()
+
+
+def test_identifier_slip_is_refused_with_the_findings_named(browser, server, tmp_path):
+    page = new_page(browser, server, [])
+    page.goto(server.url + "/")
+    slip = tmp_path / "slip_e2e.txt"
+    slip.write_text("Child B lived with Mother.\n\nThe teacher, Jessica Thompson, rang 07911 123456 about Child B.\n")
+    page.set_input_files("#upload-file", str(slip))
+    page.click("#upload-button")
+    page.wait_for_selector("#error:not(:empty)", timeout=120000)
+    assert "unredacted identifier" in page.inner_text("#error")
+    assert "Jessica Thompson" in page.inner_text("#findings")
+    page.close()
+
+
+def test_uploads_are_limited_and_html_is_escaped(server, tmp_path):
+    import http.client
+
+    body = b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"evil.exe\"\r\n\r\nMZ\r\n--x--\r\n"
+    conn = http.client.HTTPConnection("127.0.0.1", server.port)
+    conn.request("POST", "/upload", body, {"Content-Type": "multipart/form-data; boundary=x"})
+    assert conn.getresponse().status == 415
+    # A document's HTML is shown as text, never run.
+    with sqlite3.connect(server.store) as c:
+        doc = c.execute("SELECT doc_id FROM documents LIMIT 1").fetchone()[0]
+    html = urllib.request.urlopen(f"{server.url}/review/{doc}").read().decode()
+    assert "<script>alert" not in html
+
+
+def test_a_token_is_required_off_loopback(app_store):
+    from scr_text.app import create_app
+    from scr_text.config import load_settings
+    from scr_text.errors import UserError
+
+    with pytest.raises(UserError, match="token"):
+        create_app(app_store, load_settings(), host="0.0.0.0")
+    from fastapi.testclient import TestClient
+
+    client = TestClient(create_app(app_store, load_settings(), host="0.0.0.0", token="s3cret"))
+    assert client.get("/").status_code == 401
+    assert client.get("/?token=s3cret").status_code == 200
+    assert client.get("/").status_code == 200  # the cookie set by the first visit
+
+
+def test_a_20000_word_review_renders_quickly(browser, server, corpus_dir, tmp_path, artifacts):
+    texts = [p.read_text(encoding="utf-8") for p in sorted((corpus_dir / "texts").glob("*.txt"))]
+    big, words = [], 0
+    for t in texts:
+        big.append(t)
+        words += len(t.split())
+        if words >= 20000:
+            break
+    f = tmp_path / "long_review_e2e.txt"
+    f.write_text("\n\n".join(big), encoding="utf-8")
+    page = new_page(browser, server, [])
+    page.goto(server.url + "/")
+    page.set_input_files("#upload-file", str(f))
+    page.click("#upload-button")
+    page.wait_for_url(f"{server.url}/review/long_review_e2e*", timeout=300000)
+    page.wait_for_selector("body[data-ready='1']")
+    # Tagging is done: time a fresh load of the review view until it is ready to use.
+    t0 = time.perf_counter()
+    page.goto(f"{server.url}/review/long_review_e2e")
+    page.wait_for_selector("body[data-ready='1']")
+    seconds = time.perf_counter() - t0
+    n = page.locator(".psg").count()
+    nav = page.evaluate("JSON.stringify(performance.getEntriesByType('navigation')[0].toJSON())")
+    (artifacts / "review_render.json").write_text(json.dumps({"words": words, "passages": n, "seconds": round(seconds, 3),
+                                                               "navigation": json.loads(nav)}, indent=1))
+    print(f"\n20,000-word review ({words} words, {n} passages) ready in {seconds:.2f} s")
+    assert n > 150
+    page.close()
