@@ -54,13 +54,19 @@ def _load(path: str, backend: str):
     from sentence_transformers import SentenceTransformer
 
     kwargs = {"device": "cpu", "local_files_only": True}
-    if backend == "onnx":
+    if backend in ("onnx", "onnx-quantized"):
         from .onnx_export import ensure_onnx
 
-        onnx_dir = ensure_onnx(Path(path))
-        return SentenceTransformer(str(onnx_dir), backend="onnx", **kwargs)
+        try:
+            import onnxruntime  # noqa: F401
+            import optimum  # noqa: F401
+        except ImportError as exc:
+            raise UserError(f"embedding backend '{backend}' needs `pip install optimum[onnxruntime]` "
+                            "(it pins transformers 4.x, so it is not installed by default)") from exc
+        onnx_dir, file_name = ensure_onnx(Path(path), quantised=backend == "onnx-quantized")
+        return SentenceTransformer(str(onnx_dir), backend="onnx", model_kwargs={"file_name": file_name}, **kwargs)
     if backend != "torch":
-        raise UserError(f"unknown embedding backend '{backend}' (use torch or onnx)")
+        raise UserError(f"unknown embedding backend '{backend}' (use torch, onnx or onnx-quantized)")
     return SentenceTransformer(path, **kwargs)
 
 

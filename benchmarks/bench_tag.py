@@ -1,0 +1,58 @@
+"""Tagging speed: a 20,000-word review (shipped reviews joined) tagged with a warm model, in process.
+
+Prints segmentation, embedding and tagging times separately and the total, for the configured spaCy
+components and embedding backend.   .venv/bin/python benchmarks/bench_tag.py [--backend torch|onnx]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--backend", default=None, help="embedding backend (default: the config's)")
+    ap.add_argument("--words", type=int, default=20000)
+    args = ap.parse_args()
+
+    from scr_text.codebook import load_codebook
+    from scr_text.config import DEFAULT_CORPUS, load_settings
+    from scr_text.embed import Embedder
+    from scr_text.records import Document
+    from scr_text.segment import Segmenter
+    from scr_text.tagging import load_tagger
+
+    settings = load_settings()
+    embed_settings = replace(settings.embed, backend=args.backend) if args.backend else settings.embed
+    parts, words = [], 0
+    for p in sorted((DEFAULT_CORPUS / "texts").glob("*.txt")):
+        text = p.read_text(encoding="utf-8")
+        parts.append(text)
+        words += len(text.split())
+        if words >= args.words:
+            break
+    document = Document("bench", "bench.txt", "txt", "x", "\n\n".join(parts))
+    tag_settings = settings.extra.get("tagger", {})
+    seg_cfg = replace(settings.segment, disable=tag_settings.get("disable", settings.segment.disable))
+    segmenter = Segmenter(seg_cfg)
+    tagger = load_tagger("default", load_codebook(), segmenter)
+    embedder = Embedder(embed_settings)  # no cache: every passage is embedded
+    # Warm up: models loaded, first-call costs paid.
+    (warm,) = segmenter.transform([Document("w", "w.txt", "txt", "w", parts[0])])
+    tagger.tag(warm, embedder.encode([p.text for p in warm]))
+    t0 = time.perf_counter()
+    (passages,) = segmenter.transform([document])
+    t1 = time.perf_counter()
+    vectors = embedder.encode([p.text for p in passages])
+    t2 = time.perf_counter()
+    tagger.tag(passages, vectors)
+    t3 = time.perf_counter()
+    print(f"{words} words, {len(passages)} passages; spaCy components: {', '.join(segmenter.nlp.pipe_names)}; "
+          f"embedding backend: {embed_settings.backend}")
+    print(f"segment {t1 - t0:.2f} s · embed {t2 - t1:.2f} s · rules + classifier + evidence {t3 - t2:.2f} s · "
+          f"total {t3 - t0:.2f} s (target <= 3 s)")
+
+
+if __name__ == "__main__":
+    main()
