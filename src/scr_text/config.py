@@ -115,13 +115,18 @@ def load_settings(path: str | Path | None = None) -> Settings:
     return Settings(**kwargs, extra=extra, source=cfg_path)
 
 
-def load_fact_config(path: str | Path | None = None) -> dict:
-    """The case-facts settings (``configs/facts.yaml``): phrases per fact value, thresholds, published figures."""
-    path = Path(path or DEFAULT_FACTS)
+def load_stage_config(path: str | Path, what: str, required: str) -> dict:
+    """A stage's own settings file (YAML mapping that must hold ``required``), or one clear error."""
+    path = Path(path)
     try:
         cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise UserError(f"{path}: cannot read the case-facts settings") from exc
-    if not isinstance(cfg, dict) or "facts" not in cfg:
-        raise UserError(f"{path}: no 'facts' section")
+        raise UserError(f"{path}: cannot read the {what} settings") from exc
+    if not isinstance(cfg, dict) or required not in cfg:
+        raise UserError(f"{path}: no '{required}' section")
     return cfg
+
+
+def load_fact_config(path: str | Path | None = None) -> dict:
+    """The case-facts settings (``configs/facts.yaml``): phrases per fact value, thresholds, published figures."""
+    return load_stage_config(path or DEFAULT_FACTS, "case-facts", "facts")

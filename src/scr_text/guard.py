@@ -13,9 +13,7 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 
-import yaml
-
-from .config import CONFIG_DIR
+from .config import CONFIG_DIR, load_stage_config
 from .errors import UserError
 from .records import Passage
 
@@ -57,14 +55,7 @@ class Finding:
 
 
 def load_guard_config(path: str | Path | None = None) -> dict:
-    path = Path(path or DEFAULT_GUARD)
-    try:
-        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise UserError(f"{path}: cannot read the identifier-guard settings") from exc
-    if not isinstance(cfg, dict) or "types" not in cfg:
-        raise UserError(f"{path}: no 'types' section")
-    return cfg
+    return load_stage_config(path or DEFAULT_GUARD, "identifier-guard", "types")
 
 
 class IdentifierGuard:

@@ -102,9 +102,8 @@ def _gold_cases(corpus: Path, doc_ids: list[str]) -> list[dict] | None:
     return [rows[d] for d in doc_ids] if all(d in rows for d in doc_ids) else None
 
 
-def run_prevalence(corpus: Path, out_dir: Path, store: Store, settings: Settings,
-                   allow_identifiers: bool = False) -> tuple[dict[str, Path], IntakeReport]:
-    """Ingest (if needed), tag and extract facts for a corpus, then write the prevalence outputs."""
+def _ingest_and_tag(corpus: Path, store: Store, settings: Settings, allow_identifiers: bool):
+    """What the corpus commands share: ingest (if needed) and tag (if needed) a corpus's reviews."""
     codebook = load_codebook()
     intake = ingest_files([corpus_inputs(corpus)], store, settings, progress=True,
                           check=intake_check(settings, allow_identifiers))
@@ -112,7 +111,14 @@ def run_prevalence(corpus: Path, out_dir: Path, store: Store, settings: Settings
     if not doc_ids:
         raise UserError(f"{corpus}: no review could be read")
     model_name = settings.extra.get("tagger", {}).get("model", "default")
-    _, rows = tag_stored(store, doc_ids, settings, codebook, model_name)
+    key, rows = tag_stored(store, doc_ids, settings, codebook, model_name)
+    return codebook, intake, doc_ids, model_name, key, rows
+
+
+def run_prevalence(corpus: Path, out_dir: Path, store: Store, settings: Settings,
+                   allow_identifiers: bool = False) -> tuple[dict[str, Path], IntakeReport]:
+    """Ingest (if needed), tag and extract facts for a corpus, then write the prevalence outputs."""
+    codebook, intake, doc_ids, model_name, _, rows = _ingest_and_tag(corpus, store, settings, allow_identifiers)
     items = facts_for_stored(store, doc_ids, rows, settings, codebook, model_name)
     paths = write_prevalence([row for row, _ in items], codebook, out_dir, _gold_cases(corpus, doc_ids))
     paths["facts"], paths["facts_evidence"] = write_facts(items, out_dir / "facts.csv")
@@ -172,13 +178,7 @@ def _cluster(store: Store, doc_ids: list[str], tag_rows: list[dict], settings: S
 
 def run_clusters(corpus: Path, out_dir: Path, store: Store, settings: Settings,
                  allow_identifiers: bool = False) -> tuple[dict[str, Path], list[str], IntakeReport]:
-    codebook = load_codebook()
-    intake = ingest_files([corpus_inputs(corpus)], store, settings, progress=True,
-                          check=intake_check(settings, allow_identifiers))
-    doc_ids = sorted(intake.added + intake.replaced + intake.unchanged)
-    if not doc_ids:
-        raise UserError(f"{corpus}: no review could be read")
-    model_name = settings.extra.get("tagger", {}).get("model", "default")
-    key, rows = tag_stored(store, doc_ids, settings, codebook, model_name)
+    """Ingest (if needed), tag and cluster a corpus, then write the cluster outputs."""
+    codebook, intake, doc_ids, _, key, rows = _ingest_and_tag(corpus, store, settings, allow_identifiers)
     paths, lines = cluster_stored(store, doc_ids, rows, settings, codebook, out_dir, key)
     return paths, lines, intake
