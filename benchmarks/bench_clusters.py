@@ -13,7 +13,6 @@ the gold codes do not leak into the clustering.
 """
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 import time

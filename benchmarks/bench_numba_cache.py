@@ -41,7 +41,7 @@ def main() -> None:
         shutil.rmtree(cache, ignore_errors=True)
         cold = subprocess.run([sys.executable, "-c", JOB, store], env=env, check=True, capture_output=True, text=True)
         warm = subprocess.run([sys.executable, "-c", JOB, store], env=env, check=True, capture_output=True, text=True)
-    print(f"clustering 1,309 passages (UMAP + HDBSCAN), fresh process each:")
+    print("clustering 1,309 passages (UMAP + HDBSCAN), fresh process each:")
     print(f"  cold (empty numba cache): {cold.stdout.strip()} s")
     print(f"  warm (cache from the cold run): {warm.stdout.strip()} s")
 

@@ -231,9 +231,9 @@ class FactExtractor:
     # -- features --------------------------------------------------------------------
     def _review_features(self, review: Review) -> dict:
         counts, where = self.matcher.counts(review)
-        opening = _opening(review.passages, int(self.cfg.get("opening_passages", 4)))
         harm_opening = _opening(review.passages, int(self.cfg["perpetrator"].get("opening_passages", 2)))
-        da = self.codebook.ids.index("domestic_abuse") if "domestic_abuse" in self.codebook.ids else None
+        da_code = self.cfg.get("domestic_abuse_code", "domestic_abuse")
+        da = self.codebook.ids.index(da_code) if da_code in self.codebook.ids else None
         da_passages = review.decided[:, da] if da is not None else np.zeros(len(review.passages), dtype=bool)
         harm, agents, unknown, harm_where, named = self.roles.features(review, harm_opening, da_passages)
         k = len(self.codebook.ids)
@@ -362,8 +362,9 @@ class FactExtractor:
     def _harm_by_da(self, perpetrator: FactValue, risks: list[str], f: dict, review: Review) -> FactValue:
         """yes: the person who harmed the child is the one named as the agent of the domestic abuse;
         no: someone else; na: no domestic abuse in the review, or no known single perpetrator."""
-        if "domestic_abuse" not in risks or perpetrator.value in ("none", "unknown", UNKNOWN):
-            return FactValue("na", perpetrator.confidence if "domestic_abuse" in risks else 0.9)
+        da_code = self.cfg.get("domestic_abuse_code", "domestic_abuse")
+        if da_code not in risks or perpetrator.value in ("none", "unknown", UNKNOWN):
+            return FactValue("na", perpetrator.confidence if da_code in risks else 0.9)
         agents = f["agents"]
         if agents.sum() == 0:
             return FactValue(UNKNOWN, 0.0)

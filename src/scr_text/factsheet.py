@@ -119,7 +119,8 @@ def write_prevalence(rows: list[dict], codebook: Codebook, out_dir: Path, gold_r
     risk_codes = codebook.family_codes("risk_factor")
     cfg = load_fact_config()
     published = cfg.get("published", {})
-    table = compare(prevalence(rows, risk_codes), prevalence(gold_rows, risk_codes) if gold_rows else None,
+    da_code = cfg.get("domestic_abuse_code", "domestic_abuse")
+    table = compare(prevalence(rows, risk_codes, da_code), prevalence(gold_rows, risk_codes, da_code) if gold_rows else None,
                     published.get("figures", {}))
     co = cooccurrence(rows, risk_codes)
     paths = {"prevalence": out_dir / "prevalence.csv", "cooccurrence": out_dir / "cooccurrence.csv",

@@ -14,7 +14,6 @@ from functools import cached_property
 from pathlib import Path
 
 from .config import CONFIG_DIR, load_stage_config
-from .errors import UserError
 from .records import Passage
 
 DEFAULT_GUARD = CONFIG_DIR / "guard.yaml"

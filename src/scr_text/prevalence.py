@@ -15,7 +15,7 @@ def _risks(row: dict) -> list[str]:
     return [r for r in (value if isinstance(value, list) else str(value).split(";")) if r]
 
 
-def prevalence(rows: list[dict], risk_codes: list[str]) -> pd.DataFrame:
+def prevalence(rows: list[dict], risk_codes: list[str], da_code: str = "domestic_abuse") -> pd.DataFrame:
     """One row per figure: key, group, value, count, n (the denominator), percent."""
     n = len(rows)
     out = []
@@ -26,7 +26,7 @@ def prevalence(rows: list[dict], risk_codes: list[str]) -> pd.DataFrame:
     for code in risk_codes:
         count = sum(code in _risks(r) for r in rows)
         out.append({"key": f"risk={code}", "group": "risk factor present", "value": code, "count": count, "n": n})
-    da = [r for r in rows if "domestic_abuse" in _risks(r) and r["harm_by_da_perpetrator"] in ("yes", "no")]
+    da = [r for r in rows if da_code in _risks(r) and r["harm_by_da_perpetrator"] in ("yes", "no")]
     out.append({"key": "da_harm_by_other", "group": "domestic abuse cases",
                 "value": "harm by someone other than the alleged abuser",
                 "count": sum(r["harm_by_da_perpetrator"] == "no" for r in da), "n": len(da)})
