@@ -49,10 +49,21 @@ def intake_check(settings: Settings, allow_identifiers: bool):
 
 def run(corpus: Path, out_dir: Path, store: Store, settings: Settings, progress: bool = True,
         allow_identifiers: bool = False) -> RunResult:
+    run_id = store.start_run("run", {"corpus": str(corpus), "out": str(out_dir)})
+    try:
+        result = _run_stages(corpus, out_dir, store, settings, progress, allow_identifiers, run_id)
+    except BaseException:
+        store.finish_run(run_id, "failed")
+        raise
+    store.finish_run(run_id, "ok" if result.intake.ok else "partial")
+    return result
+
+
+def _run_stages(corpus: Path, out_dir: Path, store: Store, settings: Settings, progress: bool,
+                allow_identifiers: bool, run_id: int) -> RunResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     codebook = load_codebook()
-    run_id = store.start_run("run", {"corpus": str(corpus), "out": str(out_dir)})
 
     t = time.perf_counter()
     intake = ingest_files([corpus_inputs(corpus)], store, settings, progress=progress,
@@ -60,6 +71,10 @@ def run(corpus: Path, out_dir: Path, store: Store, settings: Settings, progress:
     timings["ingest"] = time.perf_counter() - t
     doc_ids = sorted(intake.added + intake.replaced + intake.unchanged)
     passages = [p for d in doc_ids for p in store.passages(d)]
+    result = RunResult(out_dir, intake, doc_ids, len(passages), timings, codebook=codebook)
+    if not doc_ids:  # every file failed: report that, and nothing else
+        result.outputs["summary"] = render.write_summary(result, out_dir / "summary.html")
+        return result
 
     t = time.perf_counter()
     Embedder(settings.embed, cache=store, progress=progress).transform([p.text for p in passages])
@@ -67,26 +82,26 @@ def run(corpus: Path, out_dir: Path, store: Store, settings: Settings, progress:
 
     t = time.perf_counter()
     model_name = settings.extra.get("tagger", {}).get("model", "default")
-    key, rows = tag_stored(store, doc_ids, settings, codebook, model_name, run_id, progress)
+    result.model_key, result.tag_rows = tag_stored(store, doc_ids, settings, codebook, model_name, run_id, progress)
     timings["tag"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    fact_items = facts_for_stored(store, doc_ids, rows, settings, codebook, model_name)
+    fact_items = facts_for_stored(store, doc_ids, result.tag_rows, settings, codebook, model_name)
     timings["facts"] = time.perf_counter() - t
 
-    result = RunResult(out_dir, intake, doc_ids, len(passages), timings, codebook=codebook, model_key=key, tag_rows=rows)
     result.outputs["passages"] = write_table(passages_frame(passages), out_dir / "passages.csv")
-    write_jsonl(rows, out_dir / "tags.jsonl")
+    write_jsonl(result.tag_rows, out_dir / "tags.jsonl")
     result.outputs["tags"] = out_dir / "tags.jsonl"
     result.outputs["facts"], result.outputs["facts_evidence"] = write_facts(fact_items, out_dir / "facts.csv")
     gold = _gold_cases(corpus, doc_ids)
     result.outputs.update(write_prevalence([row for row, _ in fact_items], codebook, out_dir, gold))
-    t = time.perf_counter()
-    cluster_paths, result.cluster_lines = cluster_stored(store, doc_ids, rows, settings, codebook, out_dir, key)
-    result.outputs.update(cluster_paths)
-    timings["cluster"] = time.perf_counter() - t
+    if len(doc_ids) >= 2:  # one review has no recurring patterns to find
+        t = time.perf_counter()
+        cluster_paths, result.cluster_lines = cluster_stored(store, doc_ids, result.tag_rows, settings, codebook,
+                                                             out_dir, result.model_key)
+        result.outputs.update(cluster_paths)
+        timings["cluster"] = time.perf_counter() - t
     result.outputs["summary"] = render.write_summary(result, out_dir / "summary.html")
-    store.finish_run(run_id, "ok" if intake.ok else "partial")
     return result
 
 
