@@ -1,6 +1,7 @@
 """The main job: every stage over a corpus, its outputs and an HTML summary in one folder."""
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,8 @@ def _run_stages(corpus: Path, out_dir: Path, store: Store, settings: Settings, p
                                                              out_dir, result.model_key)
         result.outputs.update(cluster_paths)
         timings["cluster"] = time.perf_counter() - t
+    (out_dir / "timings.json").write_text(json.dumps({k: round(v, 3) for k, v in timings.items()}, indent=1) + "\n")
+    result.outputs["timings"] = out_dir / "timings.json"
     result.outputs["summary"] = render.write_summary(result, out_dir / "summary.html")
     return result
 
