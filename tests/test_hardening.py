@@ -139,3 +139,65 @@ def test_sigkill_during_run_tagging_then_rerun_completes_without_duplicates(tmp_
     assert conn.execute("SELECT COUNT(*) FROM tags").fetchone()[0] == 14 * passages
     rows = [json.loads(line) for line in (tmp_path / "out" / "tags.jsonl").read_text().splitlines()]
     assert len(rows) == passages and len({(r["doc_id"], r["passage"]) for r in rows}) == passages
+
+
+def _kill_when(cmd, ready, timeout=300):
+    """Start cmd, SIGKILL it as soon as ready() is true; returns whether it was killed mid-way."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + timeout
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            if ready():
+                os.kill(proc.pid, signal.SIGKILL)
+                return True
+            time.sleep(0.01)
+        return False
+    finally:
+        proc.wait()
+
+
+def test_sigkill_during_tag_leaves_no_half_written_output(tmp_path, corpus_dir):
+    texts = _corpus_subset(tmp_path, corpus_dir, 16)
+    out = tmp_path / "tags.jsonl"
+    part = out.with_name(out.name + ".part")
+    store = tmp_path / "s.sqlite"
+    cmd = [sys.executable, "-m", "scr_text", "--store", str(store), "tag", str(texts), "--out", str(out)]
+    killed = _kill_when(cmd, lambda: part.exists() and part.stat().st_size > 0)
+    assert killed, "tag finished before it could be killed"
+    assert not out.exists()  # only the .part file: never a truncated output under the real name
+    assert sqlite3.connect(store).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len({r["doc_id"] for r in rows}) == 16 and len(rows) == len({(r["doc_id"], r["passage"]) for r in rows})
+
+
+def test_sigkill_during_import_leaves_each_coders_coding_whole(tmp_path, corpus_dir):
+    texts = _corpus_subset(tmp_path, corpus_dir, 16)
+    store = tmp_path / "s.sqlite"
+    base = [sys.executable, "-m", "scr_text", "--store", str(store)]
+    assert subprocess.run(base + ["ingest", str(texts)], capture_output=True).returncode == 0
+    stems = {f.stem for f in texts.glob("*.txt")}
+    gold = [json.loads(line) for line in (corpus_dir / "passages.jsonl").read_text().splitlines()]
+    rows = [g for g in gold if g["doc_id"] in stems]
+    f = tmp_path / "coding.jsonl"
+    f.write_text("".join(json.dumps({**g, "coder": "gold"}) + "\n" for g in rows))
+
+    def count():
+        try:
+            with sqlite3.connect(store, timeout=1) as c:
+                return c.execute("SELECT COUNT(*) FROM codings").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+
+    # Kill at several points: as soon as it starts, and after it has had a moment to load.
+    for delay in (0.0, 2.0, 4.0):
+        t0 = time.time()
+        _kill_when(base + ["import-coding", str(f)], lambda: time.time() - t0 >= delay)
+        n = count()
+        assert n in (0, len(rows)), n  # one transaction: all of the coder's passages or none
+    done = subprocess.run(base + ["import-coding", str(f)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert count() == len(rows)
+    with sqlite3.connect(store) as c:
+        assert c.execute("SELECT COUNT(*) FROM (SELECT DISTINCT coder, doc_id, passage FROM codings)").fetchone()[0] == len(rows)
