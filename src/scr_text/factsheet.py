@@ -92,12 +92,12 @@ def facts_for_files(inputs, out: Path, settings: Settings, codebook: Codebook, m
     from .embed import Embedder
     from .facts import Review
     from .segment import Segmenter
-    from .tagging import _n_exemplars, load_tagger
+    from .tagging import n_exemplars, load_tagger
     from .train import read_documents
 
     documents, failed = read_documents(inputs, settings)
     segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
-    tagger = load_tagger(model_name, codebook, segmenter, _n_exemplars(settings))
+    tagger = load_tagger(model_name, codebook, segmenter, n_exemplars(settings))
     extractor = load_extractor(model_name, codebook, segmenter.nlp)
     embedder = Embedder(settings.embed, cache=store)
     items = []

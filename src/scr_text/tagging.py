@@ -46,9 +46,12 @@ def tag_files(inputs, out: Path, settings: Settings, codebook: Codebook, model_n
     from .segment import Segmenter
     from .train import read_documents
 
+    from dataclasses import replace
+
     documents, failed = read_documents(inputs, settings)
-    segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
-    tagger = load_tagger(model_name, codebook, segmenter, _n_exemplars(settings))
+    disable = settings.extra.get("tagger", {}).get("disable", settings.segment.disable)
+    segmenter = Segmenter(replace(settings.segment, disable=list(disable)), settings.limits.max_passages_per_document)
+    tagger = load_tagger(model_name, codebook, segmenter, n_exemplars(settings))
     embedder = Embedder(settings.embed, cache=store, progress=False)
 
     def rows():
@@ -70,7 +73,7 @@ def tag_stored(store: Store, doc_ids: list[str], settings: Settings, codebook: C
         from .train import stored_passages
 
         segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
-        tagger = load_tagger(model_name, codebook, segmenter, _n_exemplars(settings))
+        tagger = load_tagger(model_name, codebook, segmenter, n_exemplars(settings))
         embedder = Embedder(settings.embed, cache=store, progress=False)
         for doc_id in tqdm(todo, desc="tag", unit="doc", disable=not progress or len(todo) < 2):
             passages = stored_passages(store, [doc_id], segmenter)
@@ -79,5 +82,5 @@ def tag_stored(store: Store, doc_ids: list[str], settings: Settings, codebook: C
     return key, [row for d in doc_ids for row in store.tag_rows(key, d)]
 
 
-def _n_exemplars(settings: Settings) -> int:
+def n_exemplars(settings: Settings) -> int:
     return int(settings.extra.get("tagger", {}).get("exemplars", 2))
