@@ -3,9 +3,7 @@ killed processes and concurrent writers leave a consistent store."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +16,7 @@ from scr_text.errors import IngestError
 from scr_text.records import Document
 from scr_text.segment import paragraph_spans
 
+from procs import count, kill_when
 from test_store import consistent
 
 # Text with the awkward parts of real files: odd Unicode, NULs, mixed newlines, very long lines.
@@ -107,23 +106,8 @@ def test_sigkill_during_run_tagging_then_rerun_completes_without_duplicates(tmp_
     texts = _corpus_subset(tmp_path, corpus_dir, 10)
     store = tmp_path / "s.sqlite"
     cmd = [sys.executable, "-m", "scr_text", "--store", str(store), "run", str(texts), "--out", str(tmp_path / "out")]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    try:
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                conn = sqlite3.connect(store, timeout=1)
-                n = conn.execute("SELECT COUNT(DISTINCT doc_id) FROM tags").fetchone()[0]
-                conn.close()
-            except sqlite3.OperationalError:
-                n = 0
-            if n >= 1:
-                break
-            time.sleep(0.02)
-        assert proc.poll() is None, "run finished before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
+    killed = kill_when(cmd, lambda: count(store, "SELECT COUNT(DISTINCT doc_id) FROM tags") >= 1)
+    assert killed, "run finished before it could be killed"
     conn = sqlite3.connect(store)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     # A document's tags are written whole or not at all: 14 codes for each of its passages.
@@ -141,28 +125,13 @@ def test_sigkill_during_run_tagging_then_rerun_completes_without_duplicates(tmp_
     assert len(rows) == passages and len({(r["doc_id"], r["passage"]) for r in rows}) == passages
 
 
-def _kill_when(cmd, ready, timeout=300):
-    """Start cmd, SIGKILL it as soon as ready() is true; returns whether it was killed mid-way."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + timeout
-    try:
-        while time.time() < deadline and proc.poll() is None:
-            if ready():
-                os.kill(proc.pid, signal.SIGKILL)
-                return True
-            time.sleep(0.01)
-        return False
-    finally:
-        proc.wait()
-
-
 def test_sigkill_during_tag_leaves_no_half_written_output(tmp_path, corpus_dir):
     texts = _corpus_subset(tmp_path, corpus_dir, 16)
     out = tmp_path / "tags.jsonl"
     part = out.with_name(out.name + ".part")
     store = tmp_path / "s.sqlite"
     cmd = [sys.executable, "-m", "scr_text", "--store", str(store), "tag", str(texts), "--out", str(out)]
-    killed = _kill_when(cmd, lambda: part.exists() and part.stat().st_size > 0)
+    killed = kill_when(cmd, lambda: part.exists() and part.stat().st_size > 0)
     assert killed, "tag finished before it could be killed"
     assert not out.exists()  # only the .part file: never a truncated output under the real name
     assert sqlite3.connect(store).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -183,21 +152,17 @@ def test_sigkill_during_import_leaves_each_coders_coding_whole(tmp_path, corpus_
     f = tmp_path / "coding.jsonl"
     f.write_text("".join(json.dumps({**g, "coder": "gold"}) + "\n" for g in rows))
 
-    def count():
-        try:
-            with sqlite3.connect(store, timeout=1) as c:
-                return c.execute("SELECT COUNT(*) FROM codings").fetchone()[0]
-        except sqlite3.OperationalError:
-            return 0
+    def codings():
+        return count(store, "SELECT COUNT(*) FROM codings")
 
     # Kill at several points: as soon as it starts, and after it has had a moment to load.
     for delay in (0.0, 2.0, 4.0):
         t0 = time.time()
-        _kill_when(base + ["import-coding", str(f)], lambda: time.time() - t0 >= delay)
-        n = count()
+        kill_when(base + ["import-coding", str(f)], lambda: time.time() - t0 >= delay)
+        n = codings()
         assert n in (0, len(rows)), n  # one transaction: all of the coder's passages or none
     done = subprocess.run(base + ["import-coding", str(f)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert count() == len(rows)
+    assert codings() == len(rows)
     with sqlite3.connect(store) as c:
         assert c.execute("SELECT COUNT(*) FROM (SELECT DISTINCT coder, doc_id, passage FROM codings)").fetchone()[0] == len(rows)

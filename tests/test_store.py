@@ -1,18 +1,17 @@
 """The SQLite store: schema versions, atomic writes, and a process killed in the middle of an ingest."""
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 
 from scr_text.errors import UserError
 from scr_text.records import Document, Passage
 from scr_text.store import SCHEMA_VERSION, Store
+
+from procs import count, kill_when
 
 
 def test_new_store_is_at_the_current_schema_version(tmp_path):
@@ -66,24 +65,8 @@ def test_sigkill_during_ingest_leaves_a_consistent_store_and_the_rerun_completes
         shutil.copy(corpus_dir / "texts" / name, texts)
     path = tmp_path / "s.sqlite"
     cmd = [sys.executable, "-m", "scr_text", "--store", str(path), "ingest", str(texts)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    try:
-        while time.time() < deadline and proc.poll() is None:
-            if path.exists():
-                try:
-                    conn = sqlite3.connect(path, timeout=1)
-                    n = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-                    conn.close()
-                except sqlite3.OperationalError:
-                    n = 0
-                if n >= kill_after_documents:
-                    break
-            time.sleep(0.02)
-        assert proc.poll() is None, "ingest finished before it could be killed"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
+    killed = kill_when(cmd, lambda: count(path, "SELECT COUNT(*) FROM documents") >= kill_after_documents)
+    assert killed, "ingest finished before it could be killed"
     docs, _ = consistent(path)
     assert kill_after_documents <= docs < len(names)
     done = subprocess.run(cmd, capture_output=True, text=True)
