@@ -6,6 +6,7 @@ same model and codebook tags nothing again.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
@@ -45,8 +46,6 @@ def tag_files(inputs, out: Path, settings: Settings, codebook: Codebook, model_n
     """Tag files without storing them. Returns (documents tagged, passages written, one line per failed file)."""
     from .segment import Segmenter
     from .train import read_documents
-
-    from dataclasses import replace
 
     documents, failed = read_documents(inputs, settings)
     disable = settings.extra.get("tagger", {}).get("disable", settings.segment.disable)
