@@ -57,6 +57,12 @@ def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
 
 
+def _report_failures(report) -> None:
+    """One line per file an intake refused or skipped (IntakeReport)."""
+    for line in report.failed + report.duplicates:
+        _fail(line)
+
+
 ALLOW_IDENTIFIERS = typer.Option(False, "--allow-identifiers",
                                  help="Store documents even if the identifier guard finds possible unredacted identifiers.")
 
@@ -72,8 +78,7 @@ def ingest(
 
     with ctx().open_store() as store:
         report = ingest_files(inputs, store, ctx().settings, check=intake_check(ctx().settings, allow_identifiers))
-    for line in report.failed + report.duplicates:
-        _fail(line)
+    _report_failures(report)
     typer.echo(report.summary())
     if not report.ok:
         raise typer.Exit(1)
@@ -101,8 +106,7 @@ def run(
 
     with ctx().open_store() as store:
         result = run_job(corpus, out, store, ctx().settings, allow_identifiers=allow_identifiers)
-    for line in result.intake.failed + result.intake.duplicates:
-        _fail(line)
+    _report_failures(result.intake)
     typer.echo(f"{len(result.doc_ids)} reviews, {result.n_passages} passages; {result.intake.summary()}")
     for name, path in result.outputs.items():
         typer.echo(f"  {name}: {path}")
@@ -232,8 +236,7 @@ def prevalence(
 
     with ctx().open_store() as store:
         paths, report = run_prevalence(corpus, out, store, ctx().settings, allow_identifiers)
-    for line in report.failed + report.duplicates:
-        _fail(line)
+    _report_failures(report)
     for name, path in paths.items():
         typer.echo(f"  {name}: {path}")
 
@@ -249,8 +252,7 @@ def cluster(
 
     with ctx().open_store() as store:
         paths, lines, report = run_clusters(corpus, out, store, ctx().settings, allow_identifiers)
-    for line in report.failed + report.duplicates:
-        _fail(line)
+    _report_failures(report)
     for line in lines:
         typer.echo(line)
     for name, path in paths.items():
@@ -364,12 +366,12 @@ def export_qdc(out: Path = typer.Option(..., "--out", help="The .qdc codebook to
 def import_qdc(file: Path = typer.Argument(..., help="A REFI-QDA .qdc codebook.")) -> None:
     """Check a REFI-QDA codebook against the current one: which of its codes map to codebook ids."""
     from .codebook import load_codebook
-    from .coding import code_index
+    from .coding import code_index, normalise_name
     from .qdpx import read_qdc
 
     index = code_index(load_codebook())
     codes = read_qdc(file)
-    mapped = [(n, index.get(" ".join(n.replace("_", " ").replace("-", " ").lower().split()))) for n, _ in codes]
+    mapped = [(n, index.get(normalise_name(n))) for n, _ in codes]
     for name, target in mapped:
         typer.echo(f"{name}\t-> {target or 'UNMAPPED'}")
     typer.echo(f"{sum(1 for _, t in mapped if t)} of {len(mapped)} code(s) map to the codebook", err=True)

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from .codebook import Codebook
-from .coding import ImportReport, Span, code_index, place_spans, read_csv, read_jsonl
+from .coding import ImportReport, Span, code_index, normalise_name, place_spans, read_csv, read_jsonl
 from .config import Settings
 from .errors import UserError
 from .store import Store
@@ -52,7 +52,7 @@ def _import_for(coder: str, spans: list[Span], store: Store, settings: Settings,
     for span in spans:
         ids = []
         for name in span.codes:
-            key = " ".join(name.replace("_", " ").replace("-", " ").lower().split())
+            key = normalise_name(name)
             if key in index:
                 ids.append(index[key])
             else:
@@ -83,7 +83,8 @@ def _qdpx_spans(path: Path, store: Store, settings: Settings, allow_identifiers:
     from .run import intake_check
 
     sources, spans, _ = read_qdpx(path, settings.limits)
-    missing = [s for s in sources if s.doc_id not in set(store.doc_ids())]
+    stored = set(store.doc_ids())
+    missing = [s for s in sources if s.doc_id not in stored]
     if missing:
         with tempfile.TemporaryDirectory() as tmp:
             files = []

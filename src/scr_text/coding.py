@@ -45,16 +45,17 @@ class ImportReport:
         return "; ".join(parts)
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[\s_\-]+", " ", name.strip().lower())
+def normalise_name(name: str) -> str:
+    """A code name as imports match it: case, underscores, hyphens and spacing ignored."""
+    return re.sub(r"[\s_\-]+", " ", name.strip().lower()).strip()
 
 
 def code_index(codebook: Codebook) -> dict[str, str]:
     """Normalised id and label -> code id: how imported code names are recognised."""
     out = {}
     for c in codebook.codes:
-        out[_norm(c.id)] = c.id
-        out[_norm(c.label)] = c.id
+        out[normalise_name(c.id)] = c.id
+        out[normalise_name(c.label)] = c.id
     return out
 
 

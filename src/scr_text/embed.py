@@ -42,7 +42,9 @@ def resolve_model_path(spec: str) -> Path:
     return path
 
 
+@lru_cache(maxsize=8)
 def _weights_digest(path: Path) -> str:
+    # Hashing the weights (about 90 MB) once per process, not once per Embedder, keeps warm re-runs fast.
     for name in ("model.safetensors", "pytorch_model.bin", "model.onnx"):
         if (path / name).is_file():
             return file_sha256(path / name)[:12]
