@@ -53,3 +53,61 @@ def test_missing_local_model_is_a_clear_error(tmp_path, embedder_settings):
 
     with pytest.raises(UserError, match="no sentence-transformers model"):
         Embedder(replace(embedder_settings, model=str(tmp_path)))
+
+
+def test_openvino_int8_vectors_match_torch(embedder_settings, gold_passages, corpus_dir):
+    """The faster backend must embed like the model it was exported from: it is what `tag` runs."""
+    from dataclasses import replace
+
+    docs = {d: (corpus_dir / "texts" / f"{d}.txt").read_text(encoding="utf-8") for d in {p["doc_id"] for p in gold_passages}}
+    texts = [docs[p["doc_id"]][p["start"]:p["end"]] for p in gold_passages[-200:]]
+    torch_vectors = Embedder(replace(embedder_settings, backend="torch")).encode(texts)
+    fast = Embedder(replace(embedder_settings, backend="openvino-int8"))
+    assert fast.model_id.split("/")[0] == Embedder(replace(embedder_settings, backend="torch")).model_id.split("/")[0]
+    cosine = (torch_vectors * fast.encode(texts)).sum(axis=1)
+    assert cosine.min() > 0.99 and cosine.mean() > 0.995
+
+
+def test_openvino_export_sends_no_telemetry_and_leaves_home_alone(embedder_settings, tmp_path, monkeypatch):
+    """OpenVINO's converter and NNCF report usage to Google Analytics unless told no: the export must
+    not open a single connection, nor write a consent file into the user's home."""
+    import os
+    import socket
+
+    from scr_text import openvino_backend
+
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("network blocked by the test")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(openvino_backend, "CACHE", tmp_path / "cache")
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    xml = openvino_backend.export(resolve_model_path(embedder_settings.model), "openvino-int8", calibration=20)
+    assert xml.is_file() and xml.with_suffix(".bin").is_file()
+    assert attempts == []
+    assert os.environ["HOME"] == str(home) and list(home.iterdir()) == []
+    assert [p.name for p in xml.parent.iterdir() if p.name.startswith(".part")] == []
+
+
+def test_openvino_backend_refuses_a_pooling_it_does_not_copy(embedder_settings, tmp_path):
+    import json
+    import shutil
+    from dataclasses import replace
+
+    from scr_text.errors import UserError
+
+    src = resolve_model_path(embedder_settings.model)
+    model = tmp_path / "cls-model"
+    shutil.copytree(src, model, ignore=shutil.ignore_patterns("*.safetensors", "*.bin"))
+    (model / "model.safetensors").symlink_to(src / "model.safetensors")
+    config = json.loads((model / "1_Pooling" / "config.json").read_text())
+    config.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    (model / "1_Pooling" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(UserError, match="mean pooling only"):
+        Embedder(replace(embedder_settings, model=str(model), backend="openvino")).encode(["x"])

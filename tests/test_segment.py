@@ -59,3 +59,32 @@ def test_analysis_has_lemmas_sentences_entities_and_survives_the_store(segmenter
     assert [t.lemma_ for t in restored] == [t.lemma_ for t in doc]
     assert [s.text for s in restored.sents] == [s.text for s in doc.sents]
     assert [(e.text, e.label_) for e in restored.ents] == [(e.text, e.label_) for e in doc.ents]
+
+
+def test_faster_pipeline_annotates_every_corpus_token_as_stock_spacy_does(settings, corpus_dir):
+    """load_pipeline speeds spaCy up (numpy's BLAS for the models, attribute_map.py for most of the
+    attribute ruler); on the whole shipped corpus every token must get the very same tag, POS,
+    morphology, lemma, sentence start and entity as in the stock pipeline."""
+    import spacy
+
+    from scr_text.segment import load_pipeline
+
+    cfg = settings.segment
+    paragraphs = [b for p in sorted((corpus_dir / "texts").glob("*.txt"))
+                  for b in p.read_text(encoding="utf-8").split("\n\n") if b.strip()]
+    paragraphs.append("I ain't gonna say it wasn't him: y'all know there's nothin' in 'em, and she'd've gone.")
+    stock = spacy.load(cfg.model, disable=list(cfg.disable))
+    for name in cfg.enable:
+        stock.enable_pipe(name)
+    fast = load_pipeline(cfg.model, tuple(cfg.disable), tuple(cfg.enable))
+    assert "scr_text_attribute_map" in fast.pipe_names and "ner" in fast.pipe_names
+    assert len(fast.get_pipe("attribute_ruler").patterns) < len(stock.get_pipe("attribute_ruler").patterns) / 4
+
+    def annotations(doc):
+        return [(t.tag_, t.pos_, str(t.morph), t.lemma_, t.is_sent_start, t.ent_iob_, t.ent_type_) for t in doc]
+
+    tokens = 0
+    for a, b in zip(stock.pipe(paragraphs), fast.pipe(paragraphs)):
+        assert annotations(a) == annotations(b), a.text
+        tokens += len(a)
+    assert tokens > 60000

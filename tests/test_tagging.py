@@ -46,6 +46,27 @@ def test_model_file_with_untrusted_types_is_refused(tmp_path):
         TaggerModel.load(bad)
 
 
+def test_model_trained_on_another_embedding_model_is_refused(tmp_path, settings, segmenter, codebook):
+    import json
+    import shutil
+
+    from scr_text.embed import Embedder
+    from scr_text.errors import UserError
+    from scr_text.modeldir import MODELS_DIR
+    from scr_text.tagging import load_tagger
+
+    embedder = Embedder(settings.embed)
+    other = tmp_path / "other"
+    shutil.copytree(MODELS_DIR / "default", other)
+    card = json.loads((other / "card.json").read_text())
+    assert card["embedding_model"].split("/")[0] == embedder.model_id.split("/")[0]
+    load_tagger(str(other), codebook, segmenter, embedder=embedder)  # the committed model fits the config
+    card["embedding_model"] = "some-other-model@0123456789ab/torch"
+    (other / "card.json").write_text(json.dumps(card))
+    with pytest.raises(UserError, match="trained on embeddings of some-other-model"):
+        load_tagger(str(other), codebook, segmenter, embedder=embedder)
+
+
 def test_tag_command_writes_the_contract_for_txt_and_docx(tmp_path, corpus_dir, codebook):
     out = tmp_path / "tags.jsonl"
     docx = make_docx(tmp_path / "submission.docx")

@@ -50,6 +50,7 @@ class EmbedSettings:
     backend: str = "torch"
     batch_size: int = 32
     normalize: bool = True
+    calibration_passages: int = 300
 
 
 @dataclass

@@ -13,6 +13,7 @@ import numpy as np
 from .config import EmbedSettings, PROJECT_ROOT
 from .errors import UserError
 from .hashing import file_sha256, text_key
+from .openvino_backend import BACKENDS, OpenVINOEncoder, export
 
 # Nothing here may reach a model hub: every model loads from disk.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -45,31 +46,21 @@ def resolve_model_path(spec: str) -> Path:
 @lru_cache(maxsize=8)
 def _weights_digest(path: Path) -> str:
     # Hashing the weights (about 90 MB) once per process, not once per Embedder, keeps warm re-runs fast.
-    for name in ("model.safetensors", "pytorch_model.bin", "model.onnx"):
+    for name in ("model.safetensors", "pytorch_model.bin"):
         if (path / name).is_file():
             return file_sha256(path / name)[:12]
     return "unknown"
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, backend: str):
+def _load(path: str, backend: str, calibration: int):
+    if backend in BACKENDS:
+        return OpenVINOEncoder(Path(path), export(Path(path), backend, calibration))
+    if backend != "torch":
+        raise UserError(f"unknown embedding backend '{backend}' (use torch, {' or '.join(BACKENDS)})")
     from sentence_transformers import SentenceTransformer
 
-    kwargs = {"device": "cpu", "local_files_only": True}
-    if backend in ("onnx", "onnx-quantized"):
-        from .onnx_export import ensure_onnx
-
-        try:
-            import onnxruntime  # noqa: F401
-            import optimum  # noqa: F401
-        except ImportError as exc:
-            raise UserError(f"embedding backend '{backend}' needs `pip install optimum[onnxruntime]` "
-                            "(it pins transformers 4.x, so it is not installed by default)") from exc
-        onnx_dir, file_name = ensure_onnx(Path(path), quantised=backend == "onnx-quantized")
-        return SentenceTransformer(str(onnx_dir), backend="onnx", model_kwargs={"file_name": file_name}, **kwargs)
-    if backend != "torch":
-        raise UserError(f"unknown embedding backend '{backend}' (use torch, onnx or onnx-quantized)")
-    return SentenceTransformer(path, **kwargs)
+    return SentenceTransformer(path, device="cpu", local_files_only=True)
 
 
 class Embedder:
@@ -86,7 +77,7 @@ class Embedder:
     @property
     def model(self):
         if self._model is None:
-            self._model = _load(str(self.path), self.settings.backend)
+            self._model = _load(str(self.path), self.settings.backend, self.settings.calibration_passages)
         return self._model
 
     @property

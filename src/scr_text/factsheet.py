@@ -97,9 +97,9 @@ def facts_for_files(inputs, out: Path, settings: Settings, codebook: Codebook, m
 
     documents, failed = read_documents(inputs, settings)
     segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
-    tagger = load_tagger(model_name, codebook, segmenter, n_exemplars(settings))
-    extractor = load_extractor(model_name, codebook, segmenter.nlp)
     embedder = Embedder(settings.embed, cache=store)
+    tagger = load_tagger(model_name, codebook, segmenter, n_exemplars(settings), embedder)
+    extractor = load_extractor(model_name, codebook, segmenter.nlp)
     items = []
     for document in documents:
         (passages,) = segmenter.transform([document])

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from .codebook import Codebook
 from .config import Settings
 from .embed import Embedder
+from .errors import UserError
 from .modeldir import model_key, resolve_model_dir
 from .store import Store
 
@@ -21,11 +22,18 @@ from .store import Store
 # whose tags are all in the store pays for none of them.
 
 
-def load_tagger(model_name: str, codebook: Codebook, segmenter, n_exemplars: int = 2):
+def load_tagger(model_name: str, codebook: Codebook, segmenter, n_exemplars: int = 2, embedder: Embedder | None = None):
+    """The tagger of a trained model. With ``embedder``, refuse a model trained on another embedding
+    model's vectors (its classifier would read noise); another backend of the same weights is fine."""
     from .rules import RuleTagger
     from .tagger import Tagger, TaggerModel
 
-    return Tagger(TaggerModel.load(model_name), RuleTagger(codebook, segmenter.nlp), n_exemplars)
+    model = TaggerModel.load(model_name)
+    trained = str(model.card.get("embedding_model") or "").split("/")[0]
+    if embedder is not None and trained and trained != embedder.model_id.split("/")[0]:
+        raise UserError(f"model '{model_name}' was trained on embeddings of {trained}, but the configured embedding "
+                        f"model is {embedder.model_id.split('/')[0]}: retrain it (`scr-text train`) or set embed.model back")
+    return Tagger(model, RuleTagger(codebook, segmenter.nlp), n_exemplars)
 
 
 def write_jsonl(rows, out: Path) -> int:
@@ -50,8 +58,8 @@ def tag_files(inputs, out: Path, settings: Settings, codebook: Codebook, model_n
     documents, failed = read_documents(inputs, settings)
     disable = settings.extra.get("tagger", {}).get("disable", settings.segment.disable)
     segmenter = Segmenter(replace(settings.segment, disable=list(disable)), settings.limits.max_passages_per_document)
-    tagger = load_tagger(model_name, codebook, segmenter, n_exemplars(settings))
     embedder = Embedder(settings.embed, cache=store, progress=False)
+    tagger = load_tagger(model_name, codebook, segmenter, n_exemplars(settings), embedder)
 
     def rows():
         for document in tqdm(documents, desc="tag", unit="doc", disable=not progress or len(documents) < 2):
@@ -72,8 +80,8 @@ def tag_stored(store: Store, doc_ids: list[str], settings: Settings, codebook: C
         from .train import stored_passages
 
         segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
-        tagger = load_tagger(model_name, codebook, segmenter, n_exemplars(settings))
         embedder = Embedder(settings.embed, cache=store, progress=False)
+        tagger = load_tagger(model_name, codebook, segmenter, n_exemplars(settings), embedder)
         for doc_id in tqdm(todo, desc="tag", unit="doc", disable=not progress or len(todo) < 2):
             passages = stored_passages(store, [doc_id], segmenter)
             results = tagger.tag(passages, embedder.transform([p.text for p in passages]))

@@ -1,0 +1,162 @@
+"""The embedding model run by OpenVINO: exported on this machine from the bundled weights (no download),
+optionally quantised to int8 with NNCF on passages of the shipped corpus, and kept under
+.cache/openvino/<weights digest>/. Tagging a long review spends most of its time here, and int8 on
+OpenVINO is about 2.7 times faster than PyTorch on this 2-core machine (`benchmarks/bench_tag.py`).
+
+Why not sentence-transformers' own ``backend="openvino"``: it goes through optimum-intel, which pins
+transformers below 5.6 and pulls a torchvision that does not load beside this machine's torch. The
+runtime part needed here is small: tokenise, run the network, mean-pool, normalise.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .config import DEFAULT_CORPUS, PROJECT_ROOT
+from .errors import UserError
+from .hashing import file_sha256
+
+CACHE = PROJECT_ROOT / ".cache" / "openvino"
+BACKENDS = {"openvino": "model.xml", "openvino-int8": "model-int8.xml"}
+
+
+def _sentence_transformer_layout(model_dir: Path) -> tuple[int, bool]:
+    """(max_seq_length, normalise) of a sentence-transformers folder; refuses what this runtime cannot copy."""
+    modules = json.loads((model_dir / "modules.json").read_text(encoding="utf-8"))
+    kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+    if kinds[:2] != ["Transformer", "Pooling"] or any(k not in ("Transformer", "Pooling", "Normalize") for k in kinds):
+        raise UserError(f"the OpenVINO backend runs Transformer + mean Pooling (+ Normalize) models; {model_dir} has {kinds}")
+    pooling = json.loads((model_dir / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
+    if not pooling.get("pooling_mode_mean_tokens") or any(
+        v for k, v in pooling.items() if k.startswith("pooling_mode_") and k != "pooling_mode_mean_tokens"
+    ):
+        raise UserError(f"the OpenVINO backend supports mean pooling only ({model_dir / modules[1]['path']})")
+    config = model_dir / "sentence_bert_config.json"
+    max_len = json.loads(config.read_text(encoding="utf-8")).get("max_seq_length", 256) if config.is_file() else 256
+    return int(max_len), "Normalize" in kinds
+
+
+def _tokenizer(model_dir: Path, max_length: int):
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tok.enable_truncation(max_length=max_length)
+    tok.enable_padding()
+    return tok
+
+
+def _inputs(tok, texts: Sequence[str], names: Sequence[str]) -> dict[str, np.ndarray]:
+    enc = tok.encode_batch(list(texts))
+    arrays = {
+        "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
+        "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
+        "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
+    }
+    return {n: arrays[n] for n in names}
+
+
+@contextmanager
+def _telemetry_off():
+    # OpenVINO's converter and NNCF send usage statistics to Google Analytics unless a consent file in
+    # the user's home says no. With HOME pointing at a folder that does not exist they read "declined"
+    # and send nothing, and nothing is written to the real home.
+    old = os.environ.get("HOME")
+    os.environ["HOME"] = str(CACHE / "no-such-home")
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("HOME", None)
+        else:
+            os.environ["HOME"] = old
+
+
+def calibration_texts(n: int) -> list[str]:
+    """The first ``n`` paragraphs of the shipped corpus, in a fixed order: int8 ranges are set on text like ours."""
+    from .segment import paragraph_spans
+
+    out: list[str] = []
+    for path in sorted((DEFAULT_CORPUS / "texts").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        out += [text[a:b] for a, b in paragraph_spans(text)]
+        if len(out) >= n:
+            break
+    return out[:n]
+
+
+def export(model_dir: Path, backend: str, calibration: int = 300) -> Path:
+    """The IR file for ``backend``, exported (and quantised) the first time. Complete or absent: the
+    files are written to a private folder and moved into place, so a killed export leaves nothing half-made."""
+    weights = next((model_dir / n for n in ("model.safetensors", "pytorch_model.bin") if (model_dir / n).is_file()), None)
+    if weights is None:
+        raise UserError(f"no PyTorch weights in {model_dir} to export to OpenVINO")
+    target = CACHE / file_sha256(weights)[:12]
+    xml = target / BACKENDS[backend]
+    if xml.is_file():
+        return xml
+    import nncf
+    import openvino as ov
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    print(f"exporting the embedding model to OpenVINO ({backend}) in {target} (once)", file=sys.stderr)
+    max_len, _ = _sentence_transformer_layout(model_dir)
+    tok = _tokenizer(model_dir, max_len)
+    network = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)[0].auto_model.eval()
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    example = {k: torch.from_numpy(v) for k, v in _inputs(tok, ["An example passage.", "Another."], names).items()}
+    with _telemetry_off(), torch.no_grad():
+        model = ov.convert_model(network, example_input=example)
+        if backend == "openvino-int8":
+            texts = calibration_texts(calibration)
+            names = [i.get_any_name() for i in model.inputs]
+            dataset = nncf.Dataset(texts, lambda t: _inputs(tok, [t], names))
+            model = nncf.quantize(model, dataset, model_type=nncf.ModelType.TRANSFORMER, subset_size=len(texts))
+        part = target / f".part-{os.getpid()}"
+        shutil.rmtree(part, ignore_errors=True)
+        part.mkdir(parents=True)
+        ov.save_model(model, str(part / xml.name), compress_to_fp16=False)
+    os.replace(part / xml.with_suffix(".bin").name, xml.with_suffix(".bin"))
+    os.replace(part / xml.name, xml)  # the .xml last: its presence means the pair is complete
+    shutil.rmtree(part, ignore_errors=True)
+    return xml
+
+
+class OpenVINOEncoder:
+    """The subset of SentenceTransformer's interface the Embedder uses, run by OpenVINO."""
+
+    def __init__(self, model_dir: Path, xml: Path):
+        import openvino as ov
+
+        max_len, self.normalise = _sentence_transformer_layout(model_dir)
+        self.tokenizer = _tokenizer(model_dir, max_len)
+        self.compiled = ov.Core().compile_model(str(xml), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+        self.names = [i.get_any_name() for i in self.compiled.inputs]
+        self.dimension = int(self.compiled.outputs[0].get_partial_shape()[-1].get_length())
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return self.dimension
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, normalize_embeddings: bool = True,
+               show_progress_bar: bool = False, **_ignored) -> np.ndarray:
+        from tqdm import tqdm
+
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths together: less padding
+        starts = range(0, len(texts), batch_size)
+        for s in tqdm(starts, desc="embedding", unit="batch", disable=not show_progress_bar):
+            idx = order[s:s + batch_size]
+            feeds = _inputs(self.tokenizer, [texts[i] for i in idx], self.names)
+            hidden = self.compiled(feeds)[0]
+            mask = feeds["attention_mask"][..., None].astype(np.float32)
+            out[idx] = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+        if normalize_embeddings or self.normalise:  # the model's own Normalize layer is not in the network
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out
