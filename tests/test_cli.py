@@ -26,8 +26,13 @@ def test_run_writes_passages_and_summary_and_a_rerun_is_a_no_op(tmp_path, small_
     assert all(texts[r.doc_id][r.start:r.end] == r.text for r in frame.itertuples())
     html = (out / "summary.html").read_text()
     assert "3 added" in html and "passages.csv" in html
-    again = scr("run", small_corpus, "--out", out, store=store)
+    # The re-run is answered by the store: none of the heavy libraries is even imported.
+    again = subprocess.run([sys.executable, "-X", "importtime", "-m", "scr_text", "--store", str(store), "run",
+                            str(small_corpus), "--out", str(out)], capture_output=True, text=True)
     assert again.returncode == 0 and "3 unchanged" in again.stdout
+    imported = {line.split("|")[-1].strip() for line in again.stderr.splitlines() if line.startswith("import time:")}
+    assert "scr_text.run" in imported
+    assert not imported & {"spacy", "torch", "openvino", "nncf", "sklearn", "presidio_analyzer", "umap"}
 
 
 def test_passages_export_csv_and_parquet(tmp_path, small_corpus):

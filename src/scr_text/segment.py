@@ -6,7 +6,6 @@ import re
 from functools import lru_cache
 from typing import Iterable
 
-from . import attribute_map
 from .config import SegmentSettings
 from .errors import UserError
 from .records import Document, Passage
@@ -38,6 +37,8 @@ def load_pipeline(model: str, disable: tuple[str, ...], enable: tuple[str, ...])
     """The spaCy pipeline with only the components the pipeline needs switched on."""
     import spacy
     from thinc.api import use_ops
+
+    from . import attribute_map  # imports spaCy: only when a pipeline is loaded
 
     try:
         # The models' matrix products go to numpy's multi-threaded OpenBLAS rather than thinc's default

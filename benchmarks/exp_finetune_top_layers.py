@@ -1,0 +1,118 @@
+"""Experiment, not part of the pipeline: would fine-tuning the embedding model help the tagger?
+
+For each review-grouped fold, the top ``--layers`` transformer layers of all-MiniLM-L6-v2 and a linear
+multi-label head are fine-tuned on the training reviews' gold codes (the lower layers stay frozen, their
+outputs computed once); every passage is then embedded with that fold's encoder (mean-pooled), and the
+combined system of `scr-text evaluate` (same features, classifier, thresholds) is trained on the training
+reviews with those embeddings in place of the stock ones. Prints macro and per-code F1 for both, same folds.
+
+    .venv/bin/python benchmarks/exp_finetune_top_layers.py [--layers 2] [--epochs 4] [--folds 5]
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--folds", type=int, default=5)
+    args = ap.parse_args()
+
+    import torch
+    from sklearn.metrics import f1_score
+    from transformers import AutoModel, AutoTokenizer
+
+    from scr_text.classify import ThemeClassifier, grouped_folds
+    from scr_text.codebook import load_codebook
+    from scr_text.config import DEFAULT_CORPUS, load_settings
+    from scr_text.corpus import load_corpus
+    from scr_text.embed import resolve_model_path
+    from scr_text.evaluate import subset
+    from scr_text.features import Batch, PassageFeatures
+    from scr_text.segment import Segmenter
+    from scr_text.store import Store
+    from scr_text.train import corpus_batch
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    settings, codebook = load_settings(), load_codebook()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "exp.sqlite")
+        batch, Y, groups, _ = corpus_batch(load_corpus(DEFAULT_CORPUS), store, settings, codebook,
+                                           Segmenter(settings.segment), progress=False)
+    texts = [p.text for p in batch.passages]
+    path = str(resolve_model_path(settings.embed.model))
+    tokenizer, encoder = AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
+    cut = encoder.config.num_hidden_layers - args.layers
+    states = []  # the frozen lower layers' output per passage, computed once
+    with torch.no_grad():
+        for i in range(0, len(texts), 32):
+            enc = tokenizer(texts[i:i + 32], padding=True, truncation=True, max_length=256, return_tensors="pt")
+            hidden = encoder(**enc, output_hidden_states=True).hidden_states[cut]
+            states += [h[m == 1].clone() for h, m in zip(hidden, enc["attention_mask"])]
+
+    def padded(idx):
+        width = max(len(states[i]) for i in idx)
+        H, M = torch.zeros(len(idx), width, encoder.config.hidden_size), torch.zeros(len(idx), width)
+        for k, i in enumerate(idx):
+            H[k, :len(states[i])], M[k, :len(states[i])] = states[i], 1
+        return H, M
+
+    class Top(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = copy.deepcopy(encoder.encoder.layer[cut:])
+            self.head = torch.nn.Linear(encoder.config.hidden_size, Y.shape[1])
+
+        def forward(self, H, M):
+            mask = (1.0 - M[:, None, None, :]) * -1e4
+            for layer in self.layers:
+                out = layer(H, attention_mask=mask)
+                H = out[0] if isinstance(out, tuple) else out
+            pooled = (H * M[..., None]).sum(1) / M.sum(1, keepdim=True)
+            return self.head(torch.nn.functional.dropout(pooled, 0.1, self.training)), pooled
+
+    def fine_tune(idx):
+        model = Top()
+        opt = torch.optim.AdamW([{"params": model.layers.parameters(), "lr": 5e-5},
+                                 {"params": model.head.parameters(), "lr": 2e-3}], weight_decay=0.01)
+        y = torch.from_numpy(Y[idx]).float()
+        loss = torch.nn.BCEWithLogitsLoss(pos_weight=((1 - y).sum(0) / y.sum(0).clamp(min=1)).clamp(max=5))
+        order = idx[np.argsort([len(states[i]) for i in idx])]
+        batches = [order[b:b + 16] for b in range(0, len(order), 16)]
+        for _ in range(args.epochs):
+            model.train()
+            rng.shuffle(batches)
+            for b in batches:
+                opt.zero_grad()
+                loss(model(*padded(b))[0], torch.from_numpy(Y[b]).float()).backward()
+                opt.step()
+        model.eval()
+        with torch.no_grad():
+            vecs = np.vstack([model(*padded(np.arange(i, min(i + 64, len(texts)))))[1].numpy()
+                              for i in range(0, len(texts), 64)])
+        return (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
+
+    preds = {"stock embeddings": np.zeros(Y.shape, dtype=int), "fine-tuned embeddings": np.zeros(Y.shape, dtype=int)}
+    for n, (tr, te) in enumerate(grouped_folds(groups, args.folds), 1):
+        tuned = Batch(batch.passages, fine_tune(tr), batch.rules)
+        for name, b in (("stock embeddings", batch), ("fine-tuned embeddings", tuned)):
+            feats = PassageFeatures()
+            model = ThemeClassifier(codebook.ids).fit(feats.fit_transform(subset(b, tr)), Y[tr], groups[tr])
+            preds[name][te] = model.predict(feats.transform(subset(b, te)))
+        print(f"fold {n} done", flush=True)
+    print(f"combined system, {args.folds}-fold grouped CV; fine-tuned: top {args.layers} layers, {args.epochs} epochs")
+    for name, P in preds.items():
+        f1 = f1_score(Y, P, average=None, zero_division=0)
+        print(f"{name:22s} macro-F1 {f1.mean():.3f}  " + " ".join(f"{c}={v:.2f}" for c, v in zip(codebook.ids, f1)))
+
+
+if __name__ == "__main__":
+    main()
