@@ -1,5 +1,6 @@
-"""Sentence embeddings (sentence-transformers, all-MiniLM-L6-v2 from an installed package or a
-local path), cached by (model, text hash) so that nothing is embedded twice."""
+"""Sentence embeddings (all-MiniLM-L6-v2 from an installed package, or a local sentence-transformers
+model), run by PyTorch or by OpenVINO (`openvino_backend.py`), cached by (model, backend, text hash) so
+that nothing is embedded twice."""
 from __future__ import annotations
 
 import importlib

@@ -1,7 +1,7 @@
 """The embedding model run by OpenVINO: exported on this machine from the bundled weights (no download),
 optionally quantised to int8 with NNCF on passages of the shipped corpus, and kept under
 .cache/openvino/<weights digest>/. Tagging a long review spends most of its time here, and int8 on
-OpenVINO is about 2.7 times faster than PyTorch on this 2-core machine (`benchmarks/bench_tag.py`).
+OpenVINO is about 2.8 times faster than PyTorch on this 2-core machine (`benchmarks/bench_tag.py`).
 
 Why not sentence-transformers' own ``backend="openvino"``: it goes through optimum-intel, which pins
 transformers below 5.6 and pulls a torchvision that does not load beside this machine's torch. The
@@ -66,7 +66,8 @@ def _inputs(tok, texts: Sequence[str], names: Sequence[str]) -> dict[str, np.nda
 def _telemetry_off():
     # OpenVINO's converter and NNCF send usage statistics to Google Analytics unless a consent file in
     # the user's home says no. With HOME pointing at a folder that does not exist they read "declined"
-    # and send nothing, and nothing is written to the real home.
+    # and send nothing, and nothing is written to the real home. (HOME is process-wide: this runs once per
+    # machine, before any model is loaded.)
     old = os.environ.get("HOME")
     os.environ["HOME"] = str(CACHE / "no-such-home")
     try:
@@ -88,6 +89,8 @@ def calibration_texts(n: int) -> list[str]:
         out += [text[a:b] for a, b in paragraph_spans(text)]
         if len(out) >= n:
             break
+    if not out:
+        raise UserError(f"no paragraphs in {DEFAULT_CORPUS / 'texts'} to calibrate the int8 embedding model on")
     return out[:n]
 
 
