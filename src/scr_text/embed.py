@@ -13,7 +13,7 @@ import numpy as np
 
 from .config import EmbedSettings, PROJECT_ROOT
 from .errors import UserError
-from .hashing import file_sha256, text_key
+from .hashing import text_key, weights_digest
 from .openvino_backend import BACKENDS, OpenVINOEncoder, export
 
 # Nothing here may reach a model hub: every model loads from disk.
@@ -44,15 +44,6 @@ def resolve_model_path(spec: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=8)
-def _weights_digest(path: Path) -> str:
-    # Hashing the weights (about 90 MB) once per process, not once per Embedder, keeps warm re-runs fast.
-    for name in ("model.safetensors", "pytorch_model.bin"):
-        if (path / name).is_file():
-            return file_sha256(path / name)[:12]
-    return "unknown"
-
-
 @lru_cache(maxsize=4)
 def _load(path: str, backend: str, calibration: int):
     if backend in BACKENDS:
@@ -72,7 +63,7 @@ class Embedder:
         self.cache = cache
         self.progress = progress
         self.path = resolve_model_path(settings.model)
-        self.model_id = f"{self.path.name if self.path.name != 'model' else self.path.parent.name}@{_weights_digest(self.path)}/{settings.backend}"
+        self.model_id = f"{self.path.name if self.path.name != 'model' else self.path.parent.name}@{weights_digest(self.path) or 'unknown'}/{settings.backend}"
         self._model = None
 
     @property

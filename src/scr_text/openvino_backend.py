@@ -21,7 +21,7 @@ import numpy as np
 
 from .config import DEFAULT_CORPUS, PROJECT_ROOT
 from .errors import UserError
-from .hashing import file_sha256
+from .hashing import weights_digest
 
 CACHE = PROJECT_ROOT / ".cache" / "openvino"
 BACKENDS = {"openvino": "model.xml", "openvino-int8": "model-int8.xml"}
@@ -97,10 +97,10 @@ def calibration_texts(n: int) -> list[str]:
 def export(model_dir: Path, backend: str, calibration: int = 300) -> Path:
     """The IR file for ``backend``, exported (and quantised) the first time. Complete or absent: the
     files are written to a private folder and moved into place, so a killed export leaves nothing half-made."""
-    weights = next((model_dir / n for n in ("model.safetensors", "pytorch_model.bin") if (model_dir / n).is_file()), None)
-    if weights is None:
+    digest = weights_digest(model_dir)
+    if digest is None:
         raise UserError(f"no PyTorch weights in {model_dir} to export to OpenVINO")
-    target = CACHE / file_sha256(weights)[:12]
+    target = CACHE / digest
     xml = target / BACKENDS[backend]
     if xml.is_file():
         return xml
