@@ -99,17 +99,16 @@ class Segmenter:
         for (document, (start, _end)), parsed in zip(
             blocks, self.nlp.pipe(texts, batch_size=self.settings.batch_size)
         ):
-            self._add(passages[document.doc_id], document, start, parsed)
+            out = passages[document.doc_id]
+            for a, b, analysis in self._split(parsed):
+                out.append(
+                    Passage(document.doc_id, len(out), start + a, start + b, parsed.text[a:b], analysis)
+                )
+            if self.max_passages and len(out) > self.max_passages:
+                raise UserError(
+                    f"{document.source_path}: more than {self.max_passages} passages (limit max_passages_per_document)"
+                )
         return [passages[d.doc_id] for d in documents]
-
-    def _add(self, out: list[Passage], document: Document, start: int, parsed) -> None:
-        """Append the passages of one parsed paragraph that starts at ``start`` in the document."""
-        for a, b, analysis in self._split(parsed):
-            out.append(Passage(document.doc_id, len(out), start + a, start + b, parsed.text[a:b], analysis))
-        if self.max_passages and len(out) > self.max_passages:
-            raise UserError(
-                f"{document.source_path}: more than {self.max_passages} passages (limit max_passages_per_document)"
-            )
 
     def _split(self, parsed):
         """Yield (start, end, Doc) pieces of a paragraph no longer than the limit where the
