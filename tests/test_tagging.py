@@ -70,6 +70,7 @@ def test_model_trained_on_another_embedding_model_is_refused(tmp_path, settings,
 def test_tag_command_writes_the_contract_for_txt_and_docx(tmp_path, corpus_dir, codebook):
     out = tmp_path / "tags.jsonl"
     docx = make_docx(tmp_path / "submission.docx")
+    gated = set(TaggerModel.load("default").card["review_gated"])
     res = subprocess.run([sys.executable, "-m", "scr_text", "--store", str(tmp_path / "s.sqlite"), "tag",
                           str(corpus_dir / "texts" / "d01.txt"), str(docx), "--out", str(out)],
                          capture_output=True, text=True)
@@ -87,6 +88,11 @@ def test_tag_command_writes_the_contract_for_txt_and_docx(tmp_path, corpus_dir, 
         for code, items in r["evidence"].items():
             kinds = [i["type"] for i in items]
             assert "classifier" in kinds and kinds.count("exemplar") == 2
+            # Codes the review-level stage decides say how likely the review as a whole carries them.
+            assert ("review" in kinds) == (code in gated)
+            for item in items:
+                if item["type"] in ("classifier", "review"):
+                    assert 0.0 <= item["probability"] <= 1.0
             for item in items:
                 if item["type"] == "rule":
                     assert item["pattern"].startswith(code + "#")
@@ -104,6 +110,56 @@ def test_tag_command_writes_the_contract_for_txt_and_docx(tmp_path, corpus_dir, 
     # Scoring the file against gold works on the overlapping documents.
     scored = score_tag_file(out, corpus_dir / "passages.jsonl", codebook.ids)
     assert scored["documents"] == 2 and scored["n_paragraphs"] == 28
+
+
+def test_review_stage_learns_a_code_that_belongs_to_the_review():
+    """A code whose paragraphs look like ordinary ones unless the review is known to carry it: in half
+    of the reviews a few paragraphs state the theme outright (feature 0), and there the theme also
+    colours paragraphs that, word for word, look like paragraphs of the other reviews (feature 1).
+    One paragraph alone cannot tell those apart; the review can."""
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    from scr_text.classify import ThemeClassifier
+    from scr_text.review_gate import ReviewGatedClassifier
+
+    rng = np.random.default_rng(0)
+    X, y, groups = [], [], []
+    for r in range(60):
+        carries = r % 2 == 0
+        for i in range(20):
+            outright = carries and i < 3
+            coloured = i < 10  # half of every review reads the same way...
+            x = rng.normal(0, 1, 4) + [5.0 * outright, 1.5 * coloured, 0, 0]
+            X.append(x)
+            y.append(int(outright or (carries and coloured)))  # ...but carries the code only in these reviews
+            groups.append(f"r{r}")
+    X, Y, groups = np.array(X), np.array(y)[:, None], np.array(groups)
+    train, test = groups < "r4", groups >= "r4"  # reviews r0..r39 train, r40..r59 test (string order)
+    plain = ThemeClassifier(["c"]).fit(X[train], Y[train], groups[train])
+    gated = ReviewGatedClassifier(["c"]).fit(X[train], Y[train], groups[train])
+    assert gated.gated_[0]
+    proba, review = gated.scores(X[test], groups[test])
+    carries = np.array([int(g[1:]) % 2 == 0 for g in groups[test]])
+    first = np.unique(groups[test], return_index=True)[1]
+    assert roc_auc_score(carries[first], review[first, 0]) > 0.9  # reviews that carry the code rank first
+    f_plain = f1_score(Y[test, 0], plain.predict(X[test])[:, 0])
+    f_gated = f1_score(Y[test, 0], gated.predict(X[test], groups[test])[:, 0])
+    assert f_gated > f_plain + 0.05, (f_plain, f_gated)
+
+
+def test_review_stage_leaves_a_code_alone_when_the_review_tells_nothing():
+    from scr_text.review_gate import ReviewGatedClassifier
+
+    rng = np.random.default_rng(1)
+    groups = np.repeat([f"r{i:02d}" for i in range(30)], 10)
+    X = rng.normal(0, 1, (300, 3))
+    Y = (X[:, :1] + rng.normal(0, 0.3, (300, 1)) > 1.0).astype(int)  # a paragraph-level code, in every review
+    Y[::10] = 1  # every review has at least one
+    model = ReviewGatedClassifier(["c"]).fit(X, Y, groups)
+    assert not model.gated_[0]
+    proba, review = model.scores(X, groups)
+    assert np.isnan(review).all()
+    np.testing.assert_allclose(proba, model.passage_.predict_proba(X))
 
 
 def test_metrics_match_hand_computed_values():

@@ -197,8 +197,9 @@ def evaluate(
         segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
         with ctx().open_store() as store:
             batch, Y, groups, _ = corpus_batch(load_corpus(corpus), store, settings, frame, segmenter)
-        C = float(settings.extra.get("tagger", {}).get("C", 4.0))
-        result = cross_validate(batch, Y, groups, frame.ids, folds=folds, C=C,
+        from .config import classifier_options
+
+        result = cross_validate(batch, Y, groups, frame.ids, folds=folds, options=classifier_options(settings),
                                 progress=lambda n, k: typer.echo(f"fold {n}/{k} done", err=True))
         typer.echo(f"{folds}-fold cross-validation grouped by review: {len(set(groups))} reviews, {len(Y)} passages")
         typer.echo(format_table(result))

@@ -116,6 +116,12 @@ def load_settings(path: str | Path | None = None) -> Settings:
     return Settings(**kwargs, extra=extra, source=cfg_path)
 
 
+def classifier_options(settings: Settings) -> dict[str, float]:
+    """The classifier's regularisation (``tagger.C``, ``tagger.review_C`` in pipeline.yaml)."""
+    tagger = settings.extra.get("tagger", {})
+    return {"C": float(tagger.get("C", 4.0)), "review_C": float(tagger.get("review_C", 10.0))}
+
+
 def load_stage_config(path: str | Path, what: str, required: str) -> dict:
     """A stage's own settings file (YAML mapping that must hold ``required``), or one clear error."""
     path = Path(path)

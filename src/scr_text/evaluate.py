@@ -11,9 +11,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
 
-from .classify import ThemeClassifier, grouped_folds
+from .classify import grouped_folds
 from .errors import UserError
 from .features import Batch, PassageFeatures
+from .review_gate import ReviewGatedClassifier
 
 SYSTEMS = ("rules", "classifier", "combined", "baseline")
 
@@ -55,8 +56,9 @@ def _baseline(train: Batch, Ytr: np.ndarray, test: Batch) -> np.ndarray:
 
 
 def cross_validate(batch: Batch, Y: np.ndarray, groups, codes: list[str], folds: int = 5, systems=SYSTEMS,
-                   C: float = 4.0, progress=None) -> dict:
-    """Out-of-fold predictions for each system; every fit sees only its training folds."""
+                   options: dict | None = None, progress=None) -> dict:
+    """Out-of-fold predictions for each system; every fit sees only its training folds.
+    ``options``: keyword arguments of the classifier (``config.classifier_options``)."""
     groups = np.asarray(groups)
     k = len(codes)
     preds = {s: np.zeros(Y.shape, dtype=bool) for s in systems}
@@ -68,8 +70,8 @@ def cross_validate(batch: Batch, Y: np.ndarray, groups, codes: list[str], folds:
         for name, use_rules in (("classifier", False), ("combined", True)):
             if name in systems:
                 feats = PassageFeatures(use_rules=use_rules)
-                model = ThemeClassifier(codes, C=C).fit(feats.fit_transform(train), Y[tr], groups[tr])
-                preds[name][te] = model.predict(feats.transform(test))
+                model = ReviewGatedClassifier(codes, **(options or {})).fit(feats.fit_transform(train), Y[tr], groups[tr])
+                preds[name][te] = model.predict(feats.transform(test), groups[te])
         if "baseline" in systems:
             preds["baseline"][te] = _baseline(train, Y[tr], test)
         if progress:
@@ -133,8 +135,7 @@ def format_table(result: dict, systems=None) -> str:
 def evaluate_facts(corpus, store, settings, codebook, folds: int = 5) -> tuple[dict, str]:
     """Case facts against gold cases.csv: each review's facts come from fact models fitted on other
     reviews, over tags out-of-fold for it too; and each prevalence figure's error in percentage points."""
-    from .classify import ThemeClassifier
-    from .config import load_fact_config
+    from .config import classifier_options, load_fact_config
     from .facts import cross_validate_facts, reviews_from, score_facts
     from .prevalence import compare, prevalence
     from .segment import Segmenter
@@ -144,8 +145,7 @@ def evaluate_facts(corpus, store, settings, codebook, folds: int = 5) -> tuple[d
         raise UserError(f"{corpus.root}: no cases.csv to evaluate case facts against")
     segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
     batch, Y, groups, _ = corpus_batch(corpus, store, settings, codebook, segmenter)
-    C = float(settings.extra.get("tagger", {}).get("C", 4.0))
-    classifier = ThemeClassifier(codebook.ids, C=C, n_splits=folds).fit(PassageFeatures().fit_transform(batch), Y, groups)
+    classifier = ReviewGatedClassifier(codebook.ids, n_splits=folds, **classifier_options(settings)).fit(PassageFeatures().fit_transform(batch), Y, groups)
     gold = {row["doc_id"]: row for row in corpus.cases}
     reviews = reviews_from(batch.passages, classifier.oof_proba_, classifier.thresholds_)
     rows = cross_validate_facts(reviews, gold, load_fact_config(), codebook, segmenter.nlp, folds)

@@ -69,6 +69,8 @@ class Tag:
     decided: bool
     rule_hits: list[RuleHit] = field(default_factory=list)
     exemplars: list[Exemplar] = field(default_factory=list)
+    # For codes the review-level stage decides: the probability that the passage's review has the code.
+    review_score: float | None = None
 
 
 @dataclass

@@ -17,8 +17,8 @@ from .codebook import Codebook
 from .errors import UserError
 from .modeldir import resolve_model_dir
 from .features import Batch, PassageFeatures
-from .classify import ThemeClassifier
 from .records import Exemplar, Passage, Tag, contract_row
+from .review_gate import ReviewGatedClassifier
 from .rules import RuleTagger
 
 # Every object type a saved model may contain. skops trusts much of scikit-learn by default; we
@@ -26,6 +26,7 @@ from .rules import RuleTagger
 TRUSTED_TYPES = [
     "scr_text.features.PassageFeatures",
     "scr_text.classify.ThemeClassifier",
+    "scr_text.review_gate.ReviewGatedClassifier",
     "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.linear_model._logistic.LogisticRegression",
@@ -90,6 +91,8 @@ class PassageTags:
                 items = [{"type": "rule", "pattern": h.pattern_id, "start": h.start, "end": h.end, "text": h.text}
                          for h in t.rule_hits]
                 items.append({"type": "classifier", "probability": round(t.score, 4)})
+                if t.review_score is not None:
+                    items.append({"type": "review", "probability": round(t.review_score, 4)})
                 items += [{"type": "exemplar", **asdict(e)} for e in t.exemplars]
                 out[t.code] = items
         return out
@@ -107,7 +110,7 @@ class PassageTags:
 
 
 class TaggerModel:
-    def __init__(self, codebook_hash: str, codes: list[str], features: PassageFeatures, classifier: ThemeClassifier,
+    def __init__(self, codebook_hash: str, codes: list[str], features: PassageFeatures, classifier: ReviewGatedClassifier,
                  exemplar_embeddings: np.ndarray, exemplar_labels: np.ndarray, exemplar_meta: list[dict], card: dict):
         self.codebook_hash = codebook_hash
         self.codes = codes
@@ -169,8 +172,9 @@ class Tagger:
             return []
         scoped = [self.rules.scoped_hits(p) for p in passages]
         batch = Batch(passages, embeddings, self.rules.features_from(scoped))
-        proba = self.model.classifier.predict_proba(self.model.features.transform(batch))
-        decided = proba >= self.model.classifier.thresholds_
+        classifier = self.model.classifier
+        proba, review = classifier.scores(self.model.features.transform(batch), [p.doc_id for p in passages])
+        decided = proba >= classifier.thresholds_
         sims = embeddings @ self.model.exemplar_embeddings.T
         out = []
         codes = self.model.codes
@@ -181,7 +185,8 @@ class Tagger:
                 if not decided[i, j]:
                     continue
                 result.tags.append(Tag(p.doc_id, p.index, code, float(proba[i, j]), True,
-                                       [h for h in hits if h.code == code], self._exemplars(sims[i], j)))
+                                       [h for h in hits if h.code == code], self._exemplars(sims[i], j),
+                                       None if np.isnan(review[i, j]) else float(review[i, j])))
             out.append(result)
         return out
 
@@ -210,8 +215,11 @@ def render_card(card: dict) -> str:
         "Multi-label theme tagger for safeguarding case-review passages: the rule stage's hits, lemma TF-IDF, the",
         "passage embedding (all-MiniLM-L6-v2) and its context (section heading, neighbours, position) feed one",
         "logistic regression per code; probabilities are Platt-calibrated on review-grouped out-of-fold scores and",
-        "each code's threshold maximises out-of-fold F1.",
+        "each code's threshold maximises out-of-fold F1. For the codes listed under \"review-level stage\" the",
+        "score is P(review has the code) x P(passage has it | review has it): a review-level logistic regression",
+        "over summaries of the review's passage scores, times a passage model trained on reviews that have the code.",
         "",
+        f"- Review-level stage: {', '.join(card.get('review_gated', [])) or 'no code'}",
         f"- Trained: {card.get('trained_at')}",
         f"- Training data: `{card.get('corpus')}` ({card.get('n_documents')} reviews, {card.get('n_passages')} passages), hash `{card.get('corpus_hash')}`",
         f"- Codebook hash: `{card.get('codebook_hash')}`",

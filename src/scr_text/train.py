@@ -8,15 +8,15 @@ import numpy as np
 
 from . import ingest
 from .codebook import Codebook
-from .config import Settings
+from .config import Settings, classifier_options
 from .corpus import GoldCorpus, gold_labels
 from .embed import Embedder
 from .errors import UserError
 from .evaluate import cross_validate
 from .features import Batch, PassageFeatures
-from .classify import ThemeClassifier
 from .intake import ingest_files
 from .records import Document, Passage
+from .review_gate import ReviewGatedClassifier
 from .rules import RuleTagger
 from .segment import Segmenter, from_bytes
 from .store import Store
@@ -73,9 +73,10 @@ def corpus_batch(corpus: GoldCorpus, store: Store, settings: Settings, codebook:
     return batch, Y, groups, embedder
 
 
-def fit_model(batch: Batch, Y: np.ndarray, groups: np.ndarray, codebook: Codebook, C: float = 4.0) -> tuple[PassageFeatures, ThemeClassifier]:
+def fit_model(batch: Batch, Y: np.ndarray, groups: np.ndarray, codebook: Codebook,
+              options: dict | None = None) -> tuple[PassageFeatures, ReviewGatedClassifier]:
     features = PassageFeatures()
-    classifier = ThemeClassifier(codebook.ids, C=C).fit(features.fit_transform(batch), Y, groups)
+    classifier = ReviewGatedClassifier(codebook.ids, **(options or {})).fit(features.fit_transform(batch), Y, groups)
     return features, classifier
 
 
@@ -83,9 +84,10 @@ def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebo
           folds: int = 5, progress: bool = True) -> TaggerModel:
     segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
     batch, Y, groups, embedder = corpus_batch(corpus, store, settings, codebook, segmenter, progress)
-    C = float(settings.extra.get("tagger", {}).get("C", 4.0))
-    cv = cross_validate(batch, Y, groups, codebook.ids, folds=folds, systems=("combined",), C=C)["systems"]["combined"]
-    features, classifier = fit_model(batch, Y, groups, codebook, C=C)
+    options = classifier_options(settings)
+    cv = cross_validate(batch, Y, groups, codebook.ids, folds=folds, systems=("combined",),
+                        options=options)["systems"]["combined"]
+    features, classifier = fit_model(batch, Y, groups, codebook, options)
     meta = [{"doc_id": p.doc_id, "start": p.start, "end": p.end, "text": p.text} for p in batch.passages]
     card = {
         "name": name,
@@ -97,8 +99,9 @@ def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebo
         "embedding_model": embedder.model_id,
         "spacy_model": segmenter.model_id,
         "libraries": library_versions(),
-        "C": C,
+        **options,
         "thresholds": dict(zip(codebook.ids, map(float, classifier.thresholds_))),
+        "review_gated": [c for c, g in zip(codebook.ids, classifier.gated_) if g],
         "cv": {"folds": folds, **cv},
     }
     # Case facts are learnt from the tagger's out-of-fold scores, as they will see unseen reviews' tags.

@@ -30,6 +30,7 @@ def review_context(store: Store, doc_id: str, model_key: str, codebook: Codebook
                 "code": code, "label": codebook.code(code).label, "score": r["scores"][code],
                 "rules": [e["text"] for e in items if e["type"] == "rule"],
                 "exemplars": [e for e in items if e["type"] == "exemplar"],
+                "review": next((e["probability"] for e in items if e["type"] == "review"), None),
             })
         passages.append({"index": r["passage"], "start": r["start"], "end": r["end"], "html": highlight(r["text"], spans, r["start"]),
                          "suggestions": suggestions, "scores": r["scores"]})
