@@ -70,7 +70,8 @@ def cross_validate(batch: Batch, Y: np.ndarray, groups, codes: list[str], folds:
         for name, use_rules in (("classifier", False), ("combined", True)):
             if name in systems:
                 feats = PassageFeatures(use_rules=use_rules)
-                model = ReviewGatedClassifier(codes, **(options or {})).fit(feats.fit_transform(train), Y[tr], groups[tr])
+                model = ReviewGatedClassifier(codes, **(options or {}))
+                model.fit(feats.fit_transform(train), Y[tr], groups[tr])
                 preds[name][te] = model.predict(feats.transform(test), groups[te])
         if "baseline" in systems:
             preds["baseline"][te] = _baseline(train, Y[tr], test)
@@ -145,7 +146,8 @@ def evaluate_facts(corpus, store, settings, codebook, folds: int = 5) -> tuple[d
         raise UserError(f"{corpus.root}: no cases.csv to evaluate case facts against")
     segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
     batch, Y, groups, _ = corpus_batch(corpus, store, settings, codebook, segmenter)
-    classifier = ReviewGatedClassifier(codebook.ids, n_splits=folds, **classifier_options(settings)).fit(PassageFeatures().fit_transform(batch), Y, groups)
+    classifier = ReviewGatedClassifier(codebook.ids, n_splits=folds, **classifier_options(settings))
+    classifier.fit(PassageFeatures().fit_transform(batch), Y, groups)
     gold = {row["doc_id"]: row for row in corpus.cases}
     reviews = reviews_from(batch.passages, classifier.oof_proba_, classifier.thresholds_)
     rows = cross_validate_facts(reviews, gold, load_fact_config(), codebook, segmenter.nlp, folds)
