@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from .classify import ThemeClassifier, best_threshold
@@ -43,10 +44,8 @@ def _first_rows(groups) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _best_f1(y: np.ndarray, p: np.ndarray) -> float:
-    t = best_threshold(y, p)
-    pred = p >= t
-    tp = (pred & (y == 1)).sum()
-    return 2 * tp / max(1, pred.sum() + y.sum())
+    """F1 of ``p`` at the threshold the classifier would pick."""
+    return float(f1_score(y, p >= best_threshold(y, p), zero_division=0))
 
 
 class ReviewGatedClassifier:
@@ -74,7 +73,7 @@ class ReviewGatedClassifier:
         first, inverse = _first_rows(groups)
         for j in range(len(self.codes)):
             y = Y[:, j]
-            has = np.array([y[inverse == r].any() for r in range(len(first))])
+            has = np.bincount(inverse, weights=y, minlength=len(first)) > 0  # per review: any passage coded
             if has.all() or not has.any() or min(has.sum(), (~has).sum()) < 2:
                 continue  # no review-level contrast to learn
             summaries = review_summaries(self.passage_.oof_proba_[:, j], groups)[first]
