@@ -29,13 +29,14 @@ def main() -> None:
     from sklearn.metrics import f1_score
     from transformers import AutoModel, AutoTokenizer
 
-    from scr_text.classify import ThemeClassifier, grouped_folds
+    from scr_text.classify import grouped_folds
     from scr_text.codebook import load_codebook
-    from scr_text.config import DEFAULT_CORPUS, load_settings
+    from scr_text.config import DEFAULT_CORPUS, classifier_options, load_settings
     from scr_text.corpus import load_corpus
     from scr_text.embed import resolve_model_path
     from scr_text.evaluate import subset
     from scr_text.features import Batch, PassageFeatures
+    from scr_text.review_gate import ReviewGatedClassifier
     from scr_text.segment import Segmenter
     from scr_text.store import Store
     from scr_text.train import corpus_batch
@@ -105,8 +106,9 @@ def main() -> None:
         tuned = Batch(batch.passages, fine_tune(tr), batch.rules)
         for name, b in (("stock embeddings", batch), ("fine-tuned embeddings", tuned)):
             feats = PassageFeatures()
-            model = ThemeClassifier(codebook.ids).fit(feats.fit_transform(subset(b, tr)), Y[tr], groups[tr])
-            preds[name][te] = model.predict(feats.transform(subset(b, te)))
+            model = ReviewGatedClassifier(codebook.ids, **classifier_options(settings))
+            model.fit(feats.fit_transform(subset(b, tr)), Y[tr], groups[tr])
+            preds[name][te] = model.predict(feats.transform(subset(b, te)), groups[te])
         print(f"fold {n} done", flush=True)
     print(f"combined system, {args.folds}-fold grouped CV; fine-tuned: top {args.layers} layers, {args.epochs} epochs")
     for name, P in preds.items():
