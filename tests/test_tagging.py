@@ -112,6 +112,48 @@ def test_tag_command_writes_the_contract_for_txt_and_docx(tmp_path, corpus_dir, 
     assert scored["documents"] == 2 and scored["n_paragraphs"] == 28
 
 
+def test_train_command_writes_a_model_that_tag_uses(tmp_path, corpus_dir, codebook):
+    """`train` on ten shipped reviews (the corpus layout: texts/, passages.jsonl, cases.csv), then `tag` with it."""
+    import csv
+    import shutil
+
+    docs = [f"d{i:02d}" for i in range(1, 11)]
+    corpus = tmp_path / "corpus"
+    (corpus / "texts").mkdir(parents=True)
+    for d in docs:
+        shutil.copy(corpus_dir / "texts" / f"{d}.txt", corpus / "texts" / f"{d}.txt")
+    rows = [line for line in (corpus_dir / "passages.jsonl").read_text().splitlines() if json.loads(line)["doc_id"] in docs]
+    (corpus / "passages.jsonl").write_text("\n".join(rows) + "\n")
+    with open(corpus_dir / "cases.csv", newline="") as fh:
+        cases = list(csv.DictReader(fh))
+    with open(corpus / "cases.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(cases[0]))
+        writer.writeheader()
+        writer.writerows(c for c in cases if c["doc_id"] in docs)
+    model_dir = tmp_path / "models" / "small"
+    cli = [sys.executable, "-m", "scr_text", "--store", str(tmp_path / "s.sqlite")]
+    res = subprocess.run(cli + ["train", "--corpus", str(corpus), "--out", str(model_dir), "--folds", "3"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "cross-validated macro-F1" in res.stdout
+    model = TaggerModel.load(model_dir)
+    model.check_codebook(codebook)
+    card = model.card
+    assert card["n_documents"] == 10 and card["cv"]["folds"] == 3
+    assert {row["code"] for row in card["cv"]["per_code"]} == set(codebook.ids)
+    assert set(card["review_gated"]) <= set(codebook.ids)
+    assert (model_dir / "MODEL_CARD.md").read_text().startswith("# Model card: small")
+    assert {m["doc_id"] for m in model.exemplar_meta} == set(docs)
+    out = tmp_path / "tags.jsonl"
+    res = subprocess.run(cli + ["tag", str(corpus_dir / "texts" / "d11.txt"), "--out", str(out), "--model", str(model_dir)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    tagged = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(tagged) == 28 and any(r["codes"] for r in tagged)
+    for r in tagged:  # exemplars come from the ten training reviews
+        assert all(i["doc_id"] in docs for items in r["evidence"].values() for i in items if i["type"] == "exemplar")
+
+
 def test_review_stage_learns_a_code_that_belongs_to_the_review():
     """A code whose paragraphs look like ordinary ones unless the review is known to carry it: in half
     of the reviews a few paragraphs state the theme outright (feature 0), and there the theme also

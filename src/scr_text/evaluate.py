@@ -109,7 +109,8 @@ def score_tag_file(tags_path: Path, gold_path: Path, codes: list[str]) -> dict:
     return {"n_paragraphs": len(gold), "documents": len(predicted), **metrics(Y, P, codes)}
 
 
-def _num(value, width: int) -> str:
+def format_number(value, width: int = 0) -> str:
+    """A metric to three decimals, or n/a where it is undefined (None)."""
     return f"{'n/a':>{width}}" if value is None else f"{value:>{width}.3f}"
 
 
@@ -123,9 +124,9 @@ def format_table(result: dict, systems=None) -> str:
     header += f"{main + ' P':>13}{main + ' R':>13}{main + ' kappa':>17}"
     lines.append(header)
     for j, row in enumerate(first["per_code"]):
-        line = f"{row['code']:<22}" + "".join(_num(result["systems"][s]["per_code"][j]["f1"], 15) for s in systems)
+        line = f"{row['code']:<22}" + "".join(format_number(result["systems"][s]["per_code"][j]["f1"], 15) for s in systems)
         m = result["systems"][main]["per_code"][j]
-        line += _num(m["precision"], 13) + _num(m["recall"], 13) + _num(m["kappa"], 17)
+        line += format_number(m["precision"], 13) + format_number(m["recall"], 13) + format_number(m["kappa"], 17)
         lines.append(line)
     line = f"{'macro':<22}" + "".join(f"{result['systems'][s]['macro']['f1']:>15.3f}" for s in systems)
     m = result["systems"][main]["macro"]

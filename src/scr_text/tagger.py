@@ -209,6 +209,8 @@ def library_versions() -> dict[str, str]:
 
 
 def render_card(card: dict) -> str:
+    from .evaluate import format_number
+
     lines = [
         f"# Model card: {card.get('name', 'scr-text tagger')}",
         "",
@@ -233,8 +235,8 @@ def render_card(card: dict) -> str:
     ]
     thresholds = card.get("thresholds", {})
     for row in card.get("cv", {}).get("per_code", []):
-        lines.append(f"| {row['code']} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['kappa']:.3f} | "
-                     f"{thresholds.get(row['code'], float('nan')):.3f} |")
+        cells = " | ".join(format_number(row[k]) for k in ("precision", "recall", "f1", "kappa"))
+        lines.append(f"| {row['code']} | {cells} | {thresholds.get(row['code'], float('nan')):.3f} |")
     macro = card.get("cv", {}).get("macro")
     if macro:
         lines.append(f"| **macro** | {macro['precision']:.3f} | {macro['recall']:.3f} | {macro['f1']:.3f} | {macro['kappa']:.3f} | |")
