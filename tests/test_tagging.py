@@ -154,6 +154,52 @@ def test_train_command_writes_a_model_that_tag_uses(tmp_path, corpus_dir, codebo
         assert all(i["doc_id"] in docs for items in r["evidence"].values() for i in items if i["type"] == "exemplar")
 
 
+@pytest.mark.parametrize("row, message", [
+    ('{"doc_id": "d01", "start": "0", "end": 15, "codes": []}', "a gold row needs"),
+    ('{"doc_id": "d01", "start": 20, "end": 15, "codes": []}', "a gold row needs"),
+    ('{"doc_id": "d01", "start": 0, "end": 15}', "a gold row needs"),
+    ('["d01", 0, 15]', "a gold row needs"),
+])
+def test_malformed_gold_rows_are_refused_with_their_line(tmp_path, row, message):
+    from scr_text.corpus import load_corpus
+    from scr_text.errors import UserError
+
+    (tmp_path / "texts").mkdir()
+    (tmp_path / "passages.jsonl").write_text('{"doc_id": "d01", "start": 0, "end": 15, "codes": []}\n' + row + "\n")
+    with pytest.raises(UserError, match=rf"passages.jsonl:2: {message}"):
+        load_corpus(tmp_path)
+
+
+def test_gold_codes_outside_the_codebook_and_unlabelled_reviews_are_errors(codebook):
+    from scr_text.corpus import gold_labels
+    from scr_text.errors import UserError
+    from scr_text.records import Passage
+
+    passages = [Passage("d01", 0, 0, 10, "x" * 10), Passage("d02", 0, 0, 10, "y" * 10)]
+    rows = [{"doc_id": "d01", "start": 0, "end": 10, "codes": ["neglect"]},
+            {"doc_id": "d02", "start": 0, "end": 10, "codes": []}]
+    assert gold_labels(passages, rows, codebook.ids)[:, codebook.ids.index("neglect")].tolist() == [1, 0]
+    with pytest.raises(UserError, match="not in the codebook: made_up"):
+        gold_labels(passages, rows + [{"doc_id": "d02", "start": 0, "end": 10, "codes": ["made_up"]}], codebook.ids)
+    with pytest.raises(UserError, match="no gold rows in passages.jsonl: d02"):
+        gold_labels(passages, rows[:1], codebook.ids)
+
+
+def test_training_on_one_review_is_a_clear_error(tmp_path, corpus_dir):
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    (corpus / "texts").mkdir(parents=True)
+    shutil.copy(corpus_dir / "texts" / "d01.txt", corpus / "texts")
+    rows = [line for line in (corpus_dir / "passages.jsonl").read_text().splitlines() if '"d01"' in line]
+    (corpus / "passages.jsonl").write_text("\n".join(rows) + "\n")
+    res = subprocess.run([sys.executable, "-m", "scr_text", "--store", str(tmp_path / "s.sqlite"), "train",
+                          "--corpus", str(corpus), "--out", str(tmp_path / "m")], capture_output=True, text=True)
+    assert res.returncode != 0
+    assert "at least two labelled reviews" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "m").exists()
+
+
 def test_review_stage_learns_a_code_that_belongs_to_the_review():
     """A code whose paragraphs look like ordinary ones unless the review is known to carry it: in half
     of the reviews a few paragraphs state the theme outright (feature 0), and there the theme also

@@ -46,9 +46,10 @@ def load_corpus(root: str | Path) -> GoldCorpus:
     for n, line in enumerate(gold.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
             try:
-                rows.append(json.loads(line))
+                row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise UserError(f"{gold}:{n}: not valid JSON") from exc
+            rows.append(_checked(row, f"{gold}:{n}"))
     cases = []
     if (root / "cases.csv").is_file():
         with open(root / "cases.csv", newline="", encoding="utf-8") as fh:
@@ -56,9 +57,26 @@ def load_corpus(root: str | Path) -> GoldCorpus:
     return GoldCorpus(root, rows, cases)
 
 
+def _checked(row, where: str) -> dict:
+    """A gold row must say which review, where in it, and which codes."""
+    if not (isinstance(row, dict) and isinstance(row.get("doc_id"), str) and isinstance(row.get("codes"), list)
+            and all(isinstance(row.get(k), int) and not isinstance(row.get(k), bool) for k in ("start", "end"))
+            and 0 <= row["start"] <= row["end"]):
+        raise UserError(f"{where}: a gold row needs doc_id (text), start <= end (whole numbers) and codes (a list)")
+    return row
+
+
 def gold_labels(passages: list[Passage], gold_rows: list[dict], codes: list[str]) -> np.ndarray:
-    """(n_passages, n_codes) 0/1: a passage carries the codes of every gold paragraph it overlaps."""
+    """(n_passages, n_codes) 0/1: a passage carries the codes of every gold paragraph it overlaps.
+    Gold codes outside the codebook, and passages of reviews with no gold rows at all, are errors: either
+    would silently teach or score the wrong thing."""
     index = {c: j for j, c in enumerate(codes)}
+    unknown = sorted({c for row in gold_rows for c in row["codes"]} - set(index))
+    if unknown:
+        raise UserError(f"gold codes not in the codebook: {', '.join(unknown)} (fix the gold file or the codebook)")
+    unlabelled = sorted({p.doc_id for p in passages} - {row["doc_id"] for row in gold_rows})
+    if unlabelled:
+        raise UserError(f"reviews in texts/ with no gold rows in passages.jsonl: {', '.join(unlabelled)}")
     by_doc: dict[str, list[dict]] = {}
     for row in gold_rows:
         by_doc.setdefault(row["doc_id"], []).append(row)
@@ -67,6 +85,5 @@ def gold_labels(passages: list[Passage], gold_rows: list[dict], codes: list[str]
         for row in by_doc.get(p.doc_id, ()):
             if row["start"] < p.end and p.start < row["end"]:
                 for code in row["codes"]:
-                    if code in index:
-                        Y[i, index[code]] = 1
+                    Y[i, index[code]] = 1
     return Y

@@ -66,10 +66,13 @@ def corpus_batch(corpus: GoldCorpus, store: Store, settings: Settings, codebook:
     if report.duplicates:  # gold rows are keyed by file stem: a review stored under another id cannot be labelled
         raise UserError("; ".join(report.duplicates) + " (use a fresh --store for training)")
     passages = stored_passages(store, sorted(report.added + report.replaced + report.unchanged), segmenter)
+    Y = gold_labels(passages, corpus.passages, codebook.ids)  # checked before the costly embedding
+    groups = np.array([p.doc_id for p in passages])
+    if len(set(groups)) < 2:
+        raise UserError(f"{corpus.root}: training and evaluation need at least two labelled reviews "
+                        f"(folds are grouped by review); found {len(set(groups))}")
     embedder = Embedder(settings.embed, cache=store, progress=progress)
     batch = make_batch(passages, embedder, RuleTagger(codebook, segmenter.nlp))
-    Y = gold_labels(passages, corpus.passages, codebook.ids)
-    groups = np.array([p.doc_id for p in passages])
     return batch, Y, groups, embedder
 
 
