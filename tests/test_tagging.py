@@ -185,6 +185,22 @@ def test_gold_codes_outside_the_codebook_and_unlabelled_reviews_are_errors(codeb
         gold_labels(passages, rows[:1], codebook.ids)
 
 
+def test_scoring_a_tag_file_checks_the_gold_file(tmp_path, codebook):
+    from scr_text.errors import UserError
+
+    tags = tmp_path / "tags.jsonl"
+    tags.write_text('{"doc_id": "d01", "passage": 0, "start": 0, "end": 10, "codes": ["neglect"]}\n')
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"doc_id": "d01", "start": 0, "end": 10, "codes": ["neglect"]}\n')
+    assert score_tag_file(tags, gold, codebook.ids)["macro"]["f1"] == 1.0
+    gold.write_text('{"doc_id": "d01", "start": 0, "end": 10, "codes": ["neglekt"]}\n')
+    with pytest.raises(UserError, match="not in the codebook: neglekt"):
+        score_tag_file(tags, gold, codebook.ids)
+    gold.write_text('{"doc_id": "d01", "start": 0, "codes": []}\n')
+    with pytest.raises(UserError, match="gold.jsonl:1: a gold row needs"):
+        score_tag_file(tags, gold, codebook.ids)
+
+
 def test_training_on_one_review_is_a_clear_error(tmp_path, corpus_dir):
     import shutil
 

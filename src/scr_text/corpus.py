@@ -42,19 +42,35 @@ def load_corpus(root: str | Path) -> GoldCorpus:
     gold = root / "passages.jsonl"
     if not (root / "texts").is_dir() or not gold.is_file():
         raise UserError(f"{root}: not a labelled corpus (needs texts/ and passages.jsonl)")
-    rows = []
-    for n, line in enumerate(gold.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UserError(f"{gold}:{n}: not valid JSON") from exc
-            rows.append(_checked(row, f"{gold}:{n}"))
+    rows = read_gold_rows(gold)
     cases = []
     if (root / "cases.csv").is_file():
         with open(root / "cases.csv", newline="", encoding="utf-8") as fh:
             cases = list(csv.DictReader(fh))
     return GoldCorpus(root, rows, cases)
+
+
+def read_gold_rows(path: Path) -> list[dict]:
+    """Gold paragraphs from a ``passages.jsonl`` file, each row checked (errors name the line)."""
+    rows = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read ({exc.__class__.__name__})") from exc
+    for n, line in enumerate(lines, 1):
+        if line.strip():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise UserError(f"{path}:{n}: not valid JSON") from exc
+            rows.append(_checked(row, f"{path}:{n}"))
+    return rows
+
+
+def check_codes(gold_rows: list[dict], codes: list[str]) -> None:
+    unknown = sorted({c for row in gold_rows for c in row["codes"]} - set(codes))
+    if unknown:
+        raise UserError(f"gold codes not in the codebook: {', '.join(unknown)} (fix the gold file or the codebook)")
 
 
 def _checked(row, where: str) -> dict:
@@ -70,10 +86,8 @@ def gold_labels(passages: list[Passage], gold_rows: list[dict], codes: list[str]
     """(n_passages, n_codes) 0/1: a passage carries the codes of every gold paragraph it overlaps.
     Gold codes outside the codebook, and passages of reviews with no gold rows at all, are errors: either
     would silently teach or score the wrong thing."""
+    check_codes(gold_rows, codes)
     index = {c: j for j, c in enumerate(codes)}
-    unknown = sorted({c for row in gold_rows for c in row["codes"]} - set(index))
-    if unknown:
-        raise UserError(f"gold codes not in the codebook: {', '.join(unknown)} (fix the gold file or the codebook)")
     unlabelled = sorted({p.doc_id for p in passages} - {row["doc_id"] for row in gold_rows})
     if unlabelled:
         raise UserError(f"reviews in texts/ with no gold rows in passages.jsonl: {', '.join(unlabelled)}")

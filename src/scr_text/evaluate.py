@@ -83,18 +83,15 @@ def cross_validate(batch: Batch, Y: np.ndarray, groups, codes: list[str], folds:
 def score_tag_file(tags_path: Path, gold_path: Path, codes: list[str]) -> dict:
     """Score a `tag` output against gold paragraphs: a gold paragraph's predicted codes are the
     union of the codes of the predicted passages that overlap it."""
-    def rows(path):
-        try:
-            return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-        except (OSError, json.JSONDecodeError) as exc:
-            raise UserError(f"{path}: cannot read JSONL ({exc.__class__.__name__})") from exc
+    from .corpus import check_codes, read_gold_rows
 
     predicted: dict[str, list[dict]] = {}
-    for row in rows(tags_path):
+    for row in read_gold_rows(tags_path):  # a tag row has the same doc_id/start/end/codes shape
         predicted.setdefault(row["doc_id"], []).append(row)
-    gold = [g for g in rows(gold_path) if g["doc_id"] in predicted]
+    gold = [g for g in read_gold_rows(gold_path) if g["doc_id"] in predicted]
     if not gold:
         raise UserError(f"{tags_path}: no document in common with {gold_path}")
+    check_codes(gold, codes)
     index = {c: j for j, c in enumerate(codes)}
     Y = np.zeros((len(gold), len(codes)), dtype=int)
     P = np.zeros_like(Y)
