@@ -168,6 +168,8 @@ class Tagger:
         model.check_codebook(rules.codebook)
 
     def tag(self, passages: list[Passage], embeddings: np.ndarray) -> list[PassageTags]:
+        """Tags for ``passages``: all passages of one or more whole reviews (the review-level stage
+        summarises each review from all of its passages, grouped by ``doc_id``)."""
         if not passages:
             return []
         scoped = [self.rules.scoped_hits(p) for p in passages]
