@@ -63,7 +63,10 @@ class Embedder:
         self.cache = cache
         self.progress = progress
         self.path = resolve_model_path(settings.model)
-        self.model_id = f"{self.path.name if self.path.name != 'model' else self.path.parent.name}@{weights_digest(self.path) or 'unknown'}/{settings.backend}"
+        # Which weights (the same for every backend) and, after the slash, which backend runs them.
+        name = self.path.name if self.path.name != "model" else self.path.parent.name
+        self.weights_id = f"{name}@{weights_digest(self.path) or 'unknown'}"
+        self.model_id = f"{self.weights_id}/{settings.backend}"
         self._model = None
 
     @property

@@ -30,9 +30,9 @@ def load_tagger(model_name: str, codebook: Codebook, segmenter, n_exemplars: int
 
     model = TaggerModel.load(model_name)
     trained = str(model.card.get("embedding_model") or "").split("/")[0]
-    if embedder is not None and trained and trained != embedder.model_id.split("/")[0]:
+    if embedder is not None and trained and trained != embedder.weights_id:
         raise UserError(f"model '{model_name}' was trained on embeddings of {trained}, but the configured embedding "
-                        f"model is {embedder.model_id.split('/')[0]}: retrain it (`scr-text train`) or set embed.model back")
+                        f"model is {embedder.weights_id}: retrain it (`scr-text train`) or set embed.model back")
     return Tagger(model, RuleTagger(codebook, segmenter.nlp), n_exemplars)
 
 
