@@ -1,0 +1,177 @@
+"""Experiment, not part of the pipeline: variants of the combined tagger that were measured and not kept.
+
+Each variant runs the same grouped K-fold cross-validation as `scr-text evaluate` (same folds, features,
+review-level classifier, thresholds chosen on the training reviews only) and prints macro and per-code F1
+beside the shipped system's:
+
+- ``sentence-max``: the element-wise maximum of the passage's sentence embeddings as an extra block, so that
+  one telling sentence is not averaged away in a long paragraph;
+- ``prototypes``: the highest cosine, over the passage's sentences, to each code's definition and to each
+  item of its include notes (codebook text embedded with the same model);
+- ``rule-patterns``: one feature per rule pattern (affirmed, and negated or hypothetical) instead of the
+  rule stage's per-code counts alone, so the classifier can down-weight broad phrases;
+- ``sentence-mil``: a sentence-level classifier (lemma TF-IDF + sentence embedding, trained on sentences that
+  inherit their passage's codes, then refitted on the half of each coded passage's sentences it ranks
+  highest) whose best sentence scores the passage; its calibrated score is averaged with the shipped one.
+
+    .venv/bin/python benchmarks/exp_tagger_variants.py [--variants sentence-max,...] [--folds 5]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+VARIANTS = ("sentence-max", "prototypes", "rule-patterns", "sentence-mil")
+
+
+def sentences(passages) -> tuple[list[str], np.ndarray]:
+    """Every sentence of every passage, and the passage row each belongs to."""
+    texts, owner = [], []
+    for i, p in enumerate(passages):
+        found = [s.text.strip() for s in p.analysis.sents if s.text.strip()] or [p.text]
+        texts += found
+        owner += [i] * len(found)
+    return texts, np.array(owner)
+
+
+def max_by_owner(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    out = np.full((n,) + values.shape[1:], -np.inf, dtype=float)
+    np.maximum.at(out, owner, values)
+    return out
+
+
+def rule_pattern_block(rules, passages) -> np.ndarray:
+    from scr_text.rules import AFFIRMED
+
+    keys: dict[str, int] = {}
+    rows, cols = [], []
+    for i, p in enumerate(passages):
+        for h in rules.scoped_hits(p):
+            rows.append(i)
+            cols.append(keys.setdefault(h.hit.pattern_id + ("" if h.context == AFFIRMED else ":not"), len(keys)))
+    counts = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(passages), len(keys)))
+    counts.sum_duplicates()
+    return np.log1p(counts.toarray())
+
+
+class SentenceMIL:
+    """Per code: a sentence classifier; a passage's score is its best sentence's."""
+
+    def __init__(self, C: float = 4.0):
+        self.C = C
+
+    def _features(self, idx):
+        return sparse.hstack([self.tfidf_.transform([self.texts[i] for i in idx]),
+                              sparse.csr_matrix(self.S[idx])], format="csr")
+
+    def fit_score(self, texts, S, owner, Y, train_rows, test_rows):
+        """Fit on the sentences of ``train_rows`` passages; decision scores for ``test_rows`` passages."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        self.texts, self.S = texts, S
+        tr = np.flatnonzero(np.isin(owner, train_rows))
+        te = np.flatnonzero(np.isin(owner, test_rows))
+        self.tfidf_ = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit([texts[i] for i in tr])
+        Xtr, Xte = self._features(tr), self._features(te)
+        out = np.zeros((len(Y), Y.shape[1]))
+        model = lambda: LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear")  # noqa: E731
+        for j in range(Y.shape[1]):
+            y = Y[owner[tr], j]
+            if y.min() == y.max():
+                continue
+            s = model().fit(Xtr, y).decision_function(Xtr)
+            y2 = y.copy()  # keep the better half of each coded passage's sentences as positives
+            for b in np.unique(owner[tr][y == 1]):
+                rows = np.flatnonzero(owner[tr] == b)
+                y2[rows] = 0
+                y2[rows[np.argsort(-s[rows])[:max(1, len(rows) // 2)]]] = 1
+            d = model().fit(Xtr, y2).decision_function(Xte)
+            out[:, j] = max_by_owner(d, owner[te], len(Y))
+        return out[test_rows]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--folds", type=int, default=5)
+    args = ap.parse_args()
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+
+    from scr_text.classify import best_threshold, grouped_folds
+    from scr_text.codebook import load_codebook
+    from scr_text.config import DEFAULT_CORPUS, classifier_options, load_settings
+    from scr_text.corpus import load_corpus
+    from scr_text.evaluate import subset
+    from scr_text.features import PassageFeatures
+    from scr_text.review_gate import ReviewGatedClassifier
+    from scr_text.rules import RuleTagger
+    from scr_text.segment import Segmenter
+    from scr_text.store import Store
+    from scr_text.train import corpus_batch
+
+    settings, codebook = load_settings(), load_codebook()
+    options = classifier_options(settings)
+    with tempfile.TemporaryDirectory() as tmp:
+        segmenter = Segmenter(settings.segment)
+        batch, Y, groups, embedder = corpus_batch(load_corpus(DEFAULT_CORPUS), Store(Path(tmp) / "exp.sqlite"),
+                                                  settings, codebook, segmenter, progress=False)
+        texts, owner = sentences(batch.passages)
+        S = embedder.encode(texts)
+        n = len(Y)
+        blocks: dict[str, np.ndarray | None] = {"shipped": None}
+        wanted = args.variants.split(",")
+        if "sentence-max" in wanted:
+            blocks["sentence-max"] = max_by_owner(S, owner, n)
+        if "prototypes" in wanted:
+            protos = [x for c in codebook.codes
+                      for x in [c.definition] + [i.strip() for i in re.split(r"[,;]", c.include) if len(i.strip()) > 3]]
+            blocks["prototypes"] = max_by_owner(S @ embedder.encode(protos).T, owner, n)
+        if "rule-patterns" in wanted:
+            blocks["rule-patterns"] = 0.3 * rule_pattern_block(RuleTagger(codebook, segmenter.nlp), batch.passages)
+
+    def scores(tr, te, extra):
+        feats = PassageFeatures()
+        Xtr, Xte = feats.fit_transform(subset(batch, tr)), feats.transform(subset(batch, te))
+        if extra is not None:
+            Xtr = sparse.hstack([Xtr, sparse.csr_matrix(extra[tr])], format="csr")
+            Xte = sparse.hstack([Xte, sparse.csr_matrix(extra[te])], format="csr")
+        model = ReviewGatedClassifier(codebook.ids, **options).fit(Xtr, Y[tr], groups[tr])
+        return model, model.predict_proba(Xte, groups[te])
+
+    preds = {name: np.zeros(Y.shape, dtype=int) for name in list(blocks) + (["sentence-mil"] if "sentence-mil" in wanted else [])}
+    for k, (tr, te) in enumerate(grouped_folds(groups, args.folds), 1):
+        for name, extra in blocks.items():
+            model, p = scores(tr, te, extra)
+            preds[name][te] = p >= model.thresholds_
+            if name == "shipped" and "sentence-mil" in preds:
+                # The sentence model's out-of-fold scores on the training reviews (inner folds), calibrated
+                # and averaged with the shipped model's; the threshold is chosen on those, as the tagger's is.
+                inner = np.zeros((len(tr), Y.shape[1]))
+                for itr, ite in grouped_folds(groups[tr], args.folds):
+                    inner[ite] = SentenceMIL().fit_score(texts, S, owner, Y, tr[itr], tr[ite])
+                outer = SentenceMIL().fit_score(texts, S, owner, Y, tr, te)
+                for j in range(Y.shape[1]):
+                    y = Y[tr, j]
+                    if y.min() == y.max():
+                        continue
+                    platt = LogisticRegression(C=1e4).fit(inner[:, [j]], y)
+                    mix_tr = (model.oof_proba_[:, j] + platt.predict_proba(inner[:, [j]])[:, 1]) / 2
+                    mix_te = (p[:, j] + platt.predict_proba(outer[:, [j]])[:, 1]) / 2
+                    preds["sentence-mil"][te, j] = mix_te >= best_threshold(y, mix_tr)
+        print(f"fold {k} done", flush=True)
+    print(f"combined system, {args.folds}-fold CV grouped by review")
+    for name, P in preds.items():
+        f1 = f1_score(Y, P, average=None, zero_division=0)
+        print(f"{name:14s} macro-F1 {f1.mean():.3f}  " + " ".join(f"{c}={v:.2f}" for c, v in zip(codebook.ids, f1)))
+
+
+if __name__ == "__main__":
+    main()
