@@ -363,6 +363,28 @@ def export_qdc(out: Path = typer.Option(..., "--out", help="The .qdc codebook to
     typer.echo(f"-> {out}")
 
 
+@app.command("export-corpus")
+def export_corpus(
+    out: Path = typer.Option(..., "--out", help="New (or empty) folder to write the corpus into."),
+    coder: List[str] = typer.Option(..., "--coder", help="Coders whose coding to export (repeat for several)."),
+    base: Optional[Path] = typer.Option(None, "--with", help="A labelled corpus to copy in first (e.g. corpora/dev)."),
+) -> None:
+    """Coders' coding (web app decisions, imports) as a labelled corpus that `train --corpus` reads."""
+    from .codebook import load_codebook
+    from .corpus import load_corpus
+    from .corpus_export import export_corpus as do_export
+
+    with ctx().open_store() as store:
+        report = do_export(store, coder, out, load_codebook(), load_corpus(base) if base else None)
+    replaced = f" ({len(report.replaced)} replacing the base's coding: {', '.join(report.replaced)})" if report.replaced else ""
+    typer.echo(f"{len(report.reviews)} coded review(s){replaced}, {len(report.with_facts)} with all case facts; "
+               f"{report.base_reviews} from the base corpus -> {out}")
+    missing = len(report.reviews) - len(report.with_facts)
+    if missing:
+        typer.echo(f"{missing} coded review(s) have no cases.csv row (not every case fact set by the coder); "
+                   "the case-facts model trains on the reviews that have one", err=True)
+
+
 @app.command("import-qdc")
 def import_qdc(file: Path = typer.Argument(..., help="A REFI-QDA .qdc codebook.")) -> None:
     """Check a REFI-QDA codebook against the current one: which of its codes map to codebook ids."""

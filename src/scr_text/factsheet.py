@@ -26,7 +26,8 @@ def load_extractor(model_name: str, codebook: Codebook, nlp):
 
     path = resolve_model_dir(model_name) / "facts.skops"
     if not path.is_file():
-        raise UserError(f"model '{model_name}' has no case-facts model (train it on a corpus with cases.csv)")
+        raise UserError(f"model '{model_name}' has no case-facts model "
+                        "(train it on a corpus whose cases.csv has rows for at least two of its reviews)")
     return load_fact_models(FactExtractor(load_fact_config(), codebook, nlp), path)
 
 

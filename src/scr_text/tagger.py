@@ -244,7 +244,8 @@ def render_card(card: dict) -> str:
         lines.append(f"| **macro** | {macro['precision']:.3f} | {macro['recall']:.3f} | {macro['f1']:.3f} | {macro['kappa']:.3f} | |")
     facts = card.get("facts_cv")
     if facts:
-        lines += ["", f"## Case facts ({facts['folds']}-fold, grouped by review, from out-of-fold tags)", "",
+        lines += ["", f"## Case facts ({facts['folds']}-fold, grouped by review, from out-of-fold tags; "
+                  f"{facts['n_reviews']} reviews with gold facts)", "",
                   "| fact | accuracy | macro-F1 |", "|---|---|---|"]
         for name, m in facts["facts"].items():
             lines.append(f"| {name} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")

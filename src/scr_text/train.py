@@ -112,8 +112,9 @@ def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebo
     from .facts import FactExtractor, cross_validate_facts, reviews_from, save_fact_models, score_facts
 
     gold = {row["doc_id"]: row for row in corpus.cases}
-    reviews = reviews_from(batch.passages, classifier.oof_proba_, classifier.thresholds_)
-    if gold and all(r.doc_id in gold for r in reviews):
+    # Only reviews with a cases.csv row teach facts (an exported corpus may lack some: `export-corpus`).
+    reviews = [r for r in reviews_from(batch.passages, classifier.oof_proba_, classifier.thresholds_) if r.doc_id in gold]
+    if len(reviews) >= 2:
         fact_cfg = load_fact_config()
         fact_rows = cross_validate_facts(reviews, gold, fact_cfg, codebook, segmenter.nlp, folds)
         scored = score_facts(fact_rows, gold, codebook.family_codes("risk_factor"))
