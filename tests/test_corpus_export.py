@@ -127,5 +127,10 @@ def test_export_refusals_write_nothing(tmp_path, coded_store):
         (tmp_path / "c" / "keep.txt").write_text("mine")
         with pytest.raises(UserError, match="not an empty folder"):
             export_corpus(store, ["ana"], tmp_path / "c", codebook)
-    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+        base = tmp_path / "base"
+        (base / "texts").mkdir(parents=True)
+        (base / "passages.jsonl").write_text('{"doc_id": "d09", "start": 0, "end": 5, "codes": []}\n')
+        with pytest.raises(UserError, match="reviews with no text in texts/: d09"):
+            export_corpus(store, ["ana"], tmp_path / "d", codebook, load_corpus(base))
+    assert not any((tmp_path / name).exists() for name in "abd")
     assert [p.name for p in (tmp_path / "c").iterdir()] == ["keep.txt"]

@@ -33,17 +33,13 @@ class ExportReport:
     with_facts: list[str] = field(default_factory=list)  # coded reviews given a cases.csv row
 
 
-def coded_reviews(store: Store, coders: list[str]) -> dict[str, str]:
-    """review -> the one chosen coder who coded it. Two chosen coders on one review is an error: which
-    coding should train the model is the user's call, not ours."""
-    known = set(store.coders())
-    unknown = [c for c in coders if c not in known]
-    if unknown:
-        raise UserError(f"no coding by {', '.join(unknown)} in {store.path}; coders: {', '.join(sorted(known)) or 'none'}")
+def coded_reviews(codings: dict[str, dict[tuple[str, int], list[str]]]) -> dict[str, str]:
+    """review -> the one coder (of ``codings``: coder -> their codings) who coded it. Two of them on one
+    review is an error: which coding should train the model is the user's call, not ours."""
     owner: dict[str, str] = {}
     clashes = []
-    for coder in coders:
-        for doc_id in sorted({d for d, _ in store.codings(coder)}):
+    for coder, coding in codings.items():
+        for doc_id in sorted({d for d, _ in coding}):
             if doc_id in owner and owner[doc_id] != coder:
                 clashes.append(f"{doc_id} ({owner[doc_id]}, {coder})")
             owner.setdefault(doc_id, coder)
@@ -58,9 +54,15 @@ def export_corpus(store: Store, coders: list[str], out: Path, codebook: Codebook
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UserError(f"{out}: exists and is not an empty folder (nothing is overwritten)")
-    owner = coded_reviews(store, coders)
-    if not owner:
-        raise UserError(f"{', '.join(coders)}: no coded reviews to export")
+    known = set(store.coders())
+    unknown = [c for c in coders if c not in known]
+    if unknown:
+        raise UserError(f"no coding by {', '.join(unknown)} in {store.path}; coders: {', '.join(sorted(known)) or 'none'}")
+    codings = {c: store.codings(c) for c in dict.fromkeys(coders)}
+    owner = coded_reviews(codings)
+    missing = [d for d in (base.doc_ids if base else []) if d not in owner and not (base.texts / f"{d}.txt").is_file()]
+    if missing:
+        raise UserError(f"{base.root}: gold rows for reviews with no text in texts/: {', '.join(missing)}")
     report = ExportReport(reviews=sorted(owner))
     rows: list[dict] = []
     cases: list[dict] = []
@@ -76,12 +78,11 @@ def export_corpus(store: Store, coders: list[str], out: Path, codebook: Codebook
     order = {c: j for j, c in enumerate(codebook.ids)}
     risk_codes = set(codebook.family_codes("risk_factor"))
     for doc_id, coder in sorted(owner.items()):
-        coding = store.codings(coder)
         # The stored extracted text: passage offsets index it, and `train` reads it back as the same text.
         (out / "texts" / f"{doc_id}.txt").write_text(store.document(doc_id).text, encoding="utf-8", newline="\n")
         present: set[str] = set()
         for p in store.passages(doc_id):
-            codes = sorted(coding.get((doc_id, p.index), []), key=lambda c: order.get(c, len(order)))
+            codes = sorted(codings[coder].get((doc_id, p.index), []), key=lambda c: order.get(c, len(order)))
             present.update(codes)
             rows.append({"doc_id": doc_id, "para": p.index, "start": p.start, "end": p.end, "codes": codes})
         facts = store.fact_corrections(coder, doc_id)
