@@ -251,6 +251,26 @@ def test_review_stage_learns_a_code_that_belongs_to_the_review():
     assert f_gated > f_plain + 0.05, (f_plain, f_gated)
 
 
+def test_a_code_found_in_two_reviews_is_still_learnt():
+    """Two reviews carry a rare code, and plain grouped folds would hold both out together, leaving that
+    fold's training part with none: the classifier must still learn the code and calibrate it the right way up."""
+    from sklearn.metrics import roc_auc_score
+
+    from scr_text.classify import ThemeClassifier, grouped_folds
+
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.array([f"r{i:02d}" for i in range(30)]), 10)
+    _, held_out = grouped_folds(groups, 5)[0]
+    carriers = list(dict.fromkeys(groups[held_out]))[:2]  # two reviews plain folds put in one fold
+    y = np.array([g in carriers and i % 10 < 4 for i, g in enumerate(groups)], dtype=int)
+    X = rng.normal(0, 1, (len(y), 5)) + 4.0 * y[:, None] * np.eye(5)[0]
+    model = ThemeClassifier(["rare"]).fit(X, y[:, None], groups)
+    assert roc_auc_score(y, model.oof_proba_[:, 0]) > 0.9
+    new = rng.normal(0, 1, (40, 5)) + 4.0 * (np.arange(40) < 20)[:, None] * np.eye(5)[0]
+    decided = model.predict(new)[:, 0]
+    assert decided[:20].mean() > 0.8 and decided[20:].mean() < 0.2
+
+
 def test_review_stage_leaves_a_code_alone_when_the_review_tells_nothing():
     from scr_text.review_gate import ReviewGatedClassifier
 
@@ -283,17 +303,26 @@ def test_a_code_with_nothing_to_find_and_nothing_found_is_left_out_of_the_macro(
     assert m["per_code"][1]["f1"] is None and m["macro"]["f1"] == 1.0
 
 
-def test_folds_never_split_a_review():
+def test_folds_never_split_a_review_and_a_seed_reshuffles_them():
     from scr_text.classify import grouped_folds
 
     groups = np.repeat(np.array([f"d{i}" for i in range(10)]), 7)
-    folds = grouped_folds(groups, 5)
-    assert len(folds) == 5
-    seen = []
-    for train, test in folds:
-        assert not set(groups[train]) & set(groups[test])
-        seen += list(test)
-    assert sorted(seen) == list(range(len(groups)))
+
+    def reviews_per_fold(folds):
+        return sorted(tuple(sorted(set(groups[test]))) for _, test in folds)
+
+    for seed in (None, 1, 2):
+        folds = grouped_folds(groups, 5, seed)
+        assert len(folds) == 5
+        seen = []
+        for train, test in folds:
+            assert not set(groups[train]) & set(groups[test])
+            seen += list(test)
+        assert sorted(seen) == list(range(len(groups)))
+    splits = [reviews_per_fold(grouped_folds(groups, 5, seed)) for seed in (None, 1, 2)]
+    assert len(set(map(tuple, splits))) == 3  # each seed groups the reviews differently...
+    assert reviews_per_fold(grouped_folds(groups, 5, 1)) == splits[1]  # ...and the same seed the same way
+    assert reviews_per_fold(grouped_folds(groups, 5)) == splits[0]
 
 
 def test_evaluate_command_prints_every_system_and_code(tmp_path, corpus_dir, codebook):

@@ -3,15 +3,20 @@ probabilities calibrated (Platt scaling) on out-of-fold scores and a per-code de
 tuned on those same out-of-fold scores. Folds are grouped by review, never by paragraph."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold
+from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
 
-def grouped_folds(groups, n_splits: int):
+def grouped_folds(groups, n_splits: int, seed: int | None = None):
+    """K folds that keep each review whole. Without a seed the split is sklearn's deterministic one (folds of
+    balanced size); a seed shuffles which reviews go together, to see how much a figure owes to one split."""
     groups = np.asarray(groups)
     n = min(n_splits, len(np.unique(groups)))
-    return list(GroupKFold(n_splits=n).split(np.zeros(len(groups)), groups=groups))
+    splitter = GroupKFold(n_splits=n) if seed is None else GroupKFold(n_splits=n, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(groups)), groups=groups))
 
 
 def best_threshold(y: np.ndarray, p: np.ndarray, floor: float = 0.05) -> float:
@@ -28,6 +33,17 @@ def best_threshold(y: np.ndarray, p: np.ndarray, floor: float = 0.05) -> float:
     return float(max(floor, (p[order[k]] + nxt) / 2))
 
 
+def code_folds(y: np.ndarray, groups, n_splits: int):
+    """Folds for one code: reviews kept whole, and the reviews that carry the code spread over the folds.
+    With a code found in only a few reviews, plain grouped folds can put them all in one fold, leaving its
+    training part with none: the code's out-of-fold scores, and so its calibration, would learn nothing."""
+    groups = np.asarray(groups)
+    n = min(n_splits, len(np.unique(groups)))
+    with warnings.catch_warnings():  # fewer coded passages than folds is the case this is for, not news
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        return list(StratifiedGroupKFold(n_splits=n).split(np.zeros(len(y)), y, groups))
+
+
 class ThemeClassifier:
     """Multi-label: ``fit(X, Y, groups)``, ``predict_proba(X) -> (n, k)``, ``predict(X) -> bool (n, k)``."""
 
@@ -42,31 +58,38 @@ class ThemeClassifier:
 
     def fit(self, X, Y: np.ndarray, groups) -> "ThemeClassifier":
         Y = np.asarray(Y, dtype=int)
-        folds = grouped_folds(groups, self.n_splits)
         self.models_, self.platt_, self.thresholds_ = [], [], np.zeros(len(self.codes))
         self.oof_proba_ = np.zeros(Y.shape, dtype=float)
         for j in range(len(self.codes)):
             y = Y[:, j]
-            scores = np.zeros(len(y))
-            for train, test in folds:
+            scores = np.full(len(y), np.nan)
+            for train, test in code_folds(y, groups, self.n_splits):
                 if y[train].min() == y[train].max():
-                    scores[test] = -10.0 if y[train].max() == 0 else 10.0
+                    # Nothing to learn in this fold: its rows keep the only answer it could give, and say
+                    # nothing about how scores map to probabilities.
+                    self.oof_proba_[test, j] = y[train].max()
                     continue
                 scores[test] = self._model().fit(X[train], y[train]).decision_function(X[test])
-            platt = LogisticRegression(C=1e4, solver="lbfgs").fit(scores.reshape(-1, 1), y) if 0 < y.sum() < len(y) else None
-            proba = platt.predict_proba(scores.reshape(-1, 1))[:, 1] if platt is not None else np.full(len(y), y.mean())
-            self.oof_proba_[:, j] = proba
-            self.thresholds_[j] = best_threshold(y, proba)
+            model = self._model().fit(X, y) if 0 < y.sum() < len(y) else None
+            scored = ~np.isnan(scores)
+            platt = None
+            if 0 < y[scored].sum() < scored.sum():
+                platt = LogisticRegression(C=1e4, solver="lbfgs").fit(scores[scored, None], y[scored])
+                self.oof_proba_[scored, j] = platt.predict_proba(scores[scored, None])[:, 1]
+                self.thresholds_[j] = best_threshold(y[scored], self.oof_proba_[scored, j])
+            else:  # too few coded reviews to calibrate: the model's own (class-balanced) probability, cut at 0.5
+                self.thresholds_[j] = 0.5
             self.platt_.append(platt)
-            self.models_.append(self._model().fit(X, y) if 0 < y.sum() < len(y) else None)
+            self.models_.append(model)
         return self
 
     def predict_proba(self, X) -> np.ndarray:
         out = np.zeros((X.shape[0], len(self.codes)))
         for j, (model, platt) in enumerate(zip(self.models_, self.platt_)):
-            if model is None or platt is None:
+            if model is None:
                 continue
-            out[:, j] = platt.predict_proba(model.decision_function(X).reshape(-1, 1))[:, 1]
+            out[:, j] = (platt.predict_proba(model.decision_function(X)[:, None])[:, 1] if platt is not None
+                         else model.predict_proba(X)[:, 1])
         return out
 
     def predict(self, X) -> np.ndarray:

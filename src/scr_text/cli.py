@@ -157,6 +157,7 @@ def tag(
 def evaluate(
     corpus: Path = typer.Option(DEFAULT_CORPUS, "--corpus", help="Labelled corpus (texts/, passages.jsonl)."),
     folds: int = typer.Option(5, "--folds", help="K for K-fold cross-validation grouped by review."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Shuffle which reviews share a fold (default: one fixed split)."),
     tags: Optional[Path] = typer.Option(None, "--tags", help="Score this `tag` output file instead of cross-validating."),
     facts: bool = typer.Option(False, "--facts", help="Evaluate case facts and prevalence instead of passage codes."),
     guard: bool = typer.Option(False, "--guard", help="Evaluate the identifier guard on a set of planted identifiers."),
@@ -200,8 +201,9 @@ def evaluate(
         from .config import classifier_options
 
         result = cross_validate(batch, Y, groups, frame.ids, folds=folds, options=classifier_options(settings),
-                                progress=lambda n, k: typer.echo(f"fold {n}/{k} done", err=True))
-        typer.echo(f"{folds}-fold cross-validation grouped by review: {len(set(groups))} reviews, {len(Y)} passages")
+                                progress=lambda n, k: typer.echo(f"fold {n}/{k} done", err=True), seed=seed)
+        split = "" if seed is None else f", reviews shuffled into folds with seed {seed}"
+        typer.echo(f"{folds}-fold cross-validation grouped by review{split}: {len(set(groups))} reviews, {len(Y)} passages")
         typer.echo(format_table(result))
     if out is not None:
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

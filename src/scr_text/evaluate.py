@@ -56,13 +56,14 @@ def _baseline(train: Batch, Ytr: np.ndarray, test: Batch) -> np.ndarray:
 
 
 def cross_validate(batch: Batch, Y: np.ndarray, groups, codes: list[str], folds: int = 5, systems=SYSTEMS,
-                   options: dict | None = None, progress=None) -> dict:
+                   options: dict | None = None, progress=None, seed: int | None = None) -> dict:
     """Out-of-fold predictions for each system; every fit sees only its training folds.
-    ``options``: keyword arguments of the classifier (``config.classifier_options``)."""
+    ``options``: keyword arguments of the classifier (``config.classifier_options``); ``seed``: shuffle
+    which reviews share a fold (``grouped_folds``)."""
     groups = np.asarray(groups)
     k = len(codes)
     preds = {s: np.zeros(Y.shape, dtype=bool) for s in systems}
-    splits = grouped_folds(groups, folds)
+    splits = grouped_folds(groups, folds, seed)
     for n, (tr, te) in enumerate(splits, 1):
         train, test = subset(batch, tr), subset(batch, te)
         if "rules" in systems:
@@ -77,7 +78,7 @@ def cross_validate(batch: Batch, Y: np.ndarray, groups, codes: list[str], folds:
             preds["baseline"][te] = _baseline(train, Y[tr], test)
         if progress:
             progress(n, len(splits))
-    return {"folds": len(splits), "systems": {s: metrics(Y, preds[s].astype(int), codes) for s in systems}}
+    return {"folds": len(splits), "seed": seed, "systems": {s: metrics(Y, preds[s].astype(int), codes) for s in systems}}
 
 
 def score_tag_file(tags_path: Path, gold_path: Path, codes: list[str]) -> dict:
