@@ -3,11 +3,9 @@ probabilities calibrated (Platt scaling) on out-of-fold scores and a per-code de
 tuned on those same out-of-fold scores. Folds are grouped by review, never by paragraph."""
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+from sklearn.model_selection import GroupKFold
 
 
 def grouped_folds(groups, n_splits: int, seed: int | None = None):
@@ -33,17 +31,6 @@ def best_threshold(y: np.ndarray, p: np.ndarray, floor: float = 0.05) -> float:
     return float(max(floor, (p[order[k]] + nxt) / 2))
 
 
-def code_folds(y: np.ndarray, groups, n_splits: int):
-    """Folds for one code: reviews kept whole, and the reviews that carry the code spread over the folds.
-    With a code found in only a few reviews, plain grouped folds can put them all in one fold, leaving its
-    training part with none: the code's out-of-fold scores, and so its calibration, would learn nothing."""
-    groups = np.asarray(groups)
-    n = min(n_splits, len(np.unique(groups)))
-    with warnings.catch_warnings():  # fewer coded passages than folds is the case this is for, not news
-        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-        return list(StratifiedGroupKFold(n_splits=n).split(np.zeros(len(y)), y, groups))
-
-
 class ThemeClassifier:
     """Multi-label: ``fit(X, Y, groups)``, ``predict_proba(X) -> (n, k)``, ``predict(X) -> bool (n, k)``."""
 
@@ -58,15 +45,17 @@ class ThemeClassifier:
 
     def fit(self, X, Y: np.ndarray, groups) -> "ThemeClassifier":
         Y = np.asarray(Y, dtype=int)
+        folds = grouped_folds(groups, self.n_splits)
         self.models_, self.platt_, self.thresholds_ = [], [], np.zeros(len(self.codes))
         self.oof_proba_ = np.zeros(Y.shape, dtype=float)
         for j in range(len(self.codes)):
             y = Y[:, j]
             scores = np.full(len(y), np.nan)
-            for train, test in code_folds(y, groups, self.n_splits):
+            for train, test in folds:
                 if y[train].min() == y[train].max():
                     # Nothing to learn in this fold: its rows keep the only answer it could give, and say
-                    # nothing about how scores map to probabilities.
+                    # nothing about how scores map to probabilities. (Scoring them with a sentinel did, for a
+                    # code found in a few reviews all held out together: it turned the calibration upside down.)
                     self.oof_proba_[test, j] = y[train].max()
                     continue
                 scores[test] = self._model().fit(X[train], y[train]).decision_function(X[test])
