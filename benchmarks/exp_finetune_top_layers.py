@@ -26,7 +26,6 @@ def main() -> None:
     args = ap.parse_args()
 
     import torch
-    from sklearn.metrics import f1_score
     from transformers import AutoModel, AutoTokenizer
 
     from scr_text.classify import grouped_folds
@@ -34,7 +33,7 @@ def main() -> None:
     from scr_text.config import DEFAULT_CORPUS, classifier_options, load_settings
     from scr_text.corpus import load_corpus
     from scr_text.embed import resolve_model_path
-    from scr_text.evaluate import subset
+    from scr_text.evaluate import format_table, metrics, subset
     from scr_text.features import Batch, PassageFeatures
     from scr_text.review_gate import ReviewGatedClassifier
     from scr_text.segment import Segmenter
@@ -101,19 +100,17 @@ def main() -> None:
                               for i in range(0, len(texts), 64)])
         return (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
 
-    preds = {"stock embeddings": np.zeros(Y.shape, dtype=int), "fine-tuned embeddings": np.zeros(Y.shape, dtype=int)}
+    preds = {"stock": np.zeros(Y.shape, dtype=int), "fine-tuned": np.zeros(Y.shape, dtype=int)}
     for n, (tr, te) in enumerate(grouped_folds(groups, args.folds), 1):
         tuned = Batch(batch.passages, fine_tune(tr), batch.rules)
-        for name, b in (("stock embeddings", batch), ("fine-tuned embeddings", tuned)):
+        for name, b in (("stock", batch), ("fine-tuned", tuned)):
             feats = PassageFeatures()
             model = ReviewGatedClassifier(codebook.ids, **classifier_options(settings))
             model.fit(feats.fit_transform(subset(b, tr)), Y[tr], groups[tr])
             preds[name][te] = model.predict(feats.transform(subset(b, te)), groups[te])
         print(f"fold {n} done", flush=True)
     print(f"combined system, {args.folds}-fold grouped CV; fine-tuned: top {args.layers} layers, {args.epochs} epochs")
-    for name, P in preds.items():
-        f1 = f1_score(Y, P, average=None, zero_division=0)
-        print(f"{name:22s} macro-F1 {f1.mean():.3f}  " + " ".join(f"{c}={v:.2f}" for c, v in zip(codebook.ids, f1)))
+    print(format_table({"systems": {name: metrics(Y, P, codebook.ids) for name, P in preds.items()}}))
 
 
 if __name__ == "__main__":

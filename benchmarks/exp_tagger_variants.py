@@ -103,13 +103,11 @@ def main() -> None:
     args = ap.parse_args()
 
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import f1_score
-
     from scr_text.classify import best_threshold, grouped_folds
     from scr_text.codebook import load_codebook
     from scr_text.config import DEFAULT_CORPUS, classifier_options, load_settings
     from scr_text.corpus import load_corpus
-    from scr_text.evaluate import subset
+    from scr_text.evaluate import format_table, metrics, subset
     from scr_text.features import PassageFeatures
     from scr_text.review_gate import ReviewGatedClassifier
     from scr_text.rules import RuleTagger
@@ -167,10 +165,8 @@ def main() -> None:
                     mix_te = (p[:, j] + platt.predict_proba(outer[:, [j]])[:, 1]) / 2
                     preds["sentence-mil"][te, j] = mix_te >= best_threshold(y, mix_tr)
         print(f"fold {k} done", flush=True)
-    print(f"combined system, {args.folds}-fold CV grouped by review")
-    for name, P in preds.items():
-        f1 = f1_score(Y, P, average=None, zero_division=0)
-        print(f"{name:14s} macro-F1 {f1.mean():.3f}  " + " ".join(f"{c}={v:.2f}" for c, v in zip(codebook.ids, f1)))
+    print(f"combined system, {args.folds}-fold CV grouped by review; F1 per variant, P/R/kappa of the shipped one")
+    print(format_table({"systems": {name: metrics(Y, P, codebook.ids) for name, P in preds.items()}}))
 
 
 if __name__ == "__main__":

@@ -117,16 +117,17 @@ def format_table(result: dict, systems=None) -> str:
     systems = systems or list(result["systems"])
     first = result["systems"][systems[0]]
     lines = []
-    header = f"{'code':<22}" + "".join(f"{s + ' F1':>15}" for s in systems)
+    width = {s: max(15, len(s) + 5) for s in systems}  # a long system name still leaves a gap
+    header = f"{'code':<22}" + "".join(f"{s + ' F1':>{width[s]}}" for s in systems)
     main = "combined" if "combined" in systems else systems[0]
     header += f"{main + ' P':>13}{main + ' R':>13}{main + ' kappa':>17}"
     lines.append(header)
     for j, row in enumerate(first["per_code"]):
-        line = f"{row['code']:<22}" + "".join(format_number(result["systems"][s]["per_code"][j]["f1"], 15) for s in systems)
+        line = f"{row['code']:<22}" + "".join(format_number(result["systems"][s]["per_code"][j]["f1"], width[s]) for s in systems)
         m = result["systems"][main]["per_code"][j]
         line += format_number(m["precision"], 13) + format_number(m["recall"], 13) + format_number(m["kappa"], 17)
         lines.append(line)
-    line = f"{'macro':<22}" + "".join(f"{result['systems'][s]['macro']['f1']:>15.3f}" for s in systems)
+    line = f"{'macro':<22}" + "".join(f"{result['systems'][s]['macro']['f1']:>{width[s]}.3f}" for s in systems)
     m = result["systems"][main]["macro"]
     lines.append(line + f"{m['precision']:>13.3f}{m['recall']:>13.3f}{m['kappa']:>17.3f}")
     return "\n".join(lines)
