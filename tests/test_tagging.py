@@ -142,7 +142,10 @@ def test_train_command_writes_a_model_that_tag_uses(tmp_path, corpus_dir, codebo
     assert card["n_documents"] == 10 and card["cv"]["folds"] == 3
     assert {row["code"] for row in card["cv"]["per_code"]} == set(codebook.ids)
     assert set(card["review_gated"]) <= set(codebook.ids)
+    gold = [json.loads(line) for line in rows]
+    assert card["coded_reviews"] == {c: len({g["doc_id"] for g in gold if c in g["codes"]}) for c in codebook.ids}
     assert (model_dir / "MODEL_CARD.md").read_text().startswith("# Model card: small")
+    assert "| code | reviews coded |" in (model_dir / "MODEL_CARD.md").read_text()
     assert {m["doc_id"] for m in model.exemplar_meta} == set(docs)
     out = tmp_path / "tags.jsonl"
     res = subprocess.run(cli + ["tag", str(corpus_dir / "texts" / "d11.txt"), "--out", str(out), "--model", str(model_dir)],

@@ -232,16 +232,17 @@ def render_card(card: dict) -> str:
         "",
         f"## Cross-validated metrics ({card.get('cv', {}).get('folds')}-fold, grouped by review)",
         "",
-        "| code | precision | recall | F1 | kappa | threshold |",
-        "|---|---|---|---|---|---|",
+        "| code | reviews coded | precision | recall | F1 | kappa | threshold |",
+        "|---|---|---|---|---|---|---|",
     ]
-    thresholds = card.get("thresholds", {})
+    thresholds, reviews = card.get("thresholds", {}), card.get("coded_reviews", {})
     for row in card.get("cv", {}).get("per_code", []):
         cells = " | ".join(format_number(row[k]) for k in ("precision", "recall", "f1", "kappa"))
-        lines.append(f"| {row['code']} | {cells} | {thresholds.get(row['code'], float('nan')):.3f} |")
+        lines.append(f"| {row['code']} | {reviews.get(row['code'], 'n/a')} | {cells} | "
+                     f"{thresholds.get(row['code'], float('nan')):.3f} |")
     macro = card.get("cv", {}).get("macro")
     if macro:
-        lines.append(f"| **macro** | {macro['precision']:.3f} | {macro['recall']:.3f} | {macro['f1']:.3f} | {macro['kappa']:.3f} | |")
+        lines.append(f"| **macro** | | {macro['precision']:.3f} | {macro['recall']:.3f} | {macro['f1']:.3f} | {macro['kappa']:.3f} | |")
     facts = card.get("facts_cv")
     if facts:
         lines += ["", f"## Case facts ({facts['folds']}-fold, grouped by review, from out-of-fold tags; "

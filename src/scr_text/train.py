@@ -104,6 +104,8 @@ def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebo
         "libraries": library_versions(),
         **options,
         "thresholds": dict(zip(codebook.ids, map(float, classifier.thresholds_))),
+        # How many reviews teach each code: a code carried by a handful is the most fragile on new reviews.
+        "coded_reviews": {c: len(set(groups[Y[:, j] == 1])) for j, c in enumerate(codebook.ids)},
         "review_gated": [c for c, g in zip(codebook.ids, classifier.gated_) if g],
         "cv": {"folds": folds, **cv},
     }
