@@ -1,9 +1,7 @@
 """`export-corpus`: coders' work in the store becomes a labelled corpus that `train` reads."""
 from __future__ import annotations
 
-import csv
 import json
-import shutil
 import subprocess
 import sys
 
@@ -52,21 +50,10 @@ def coded_store(tmp_path, small_corpus):
     return path
 
 
-def test_export_writes_the_coders_codes_texts_and_facts(tmp_path, coded_store, corpus_dir):
+def test_export_writes_the_coders_codes_texts_and_facts(tmp_path, coded_store, corpus_subset):
     codebook = load_codebook()
-    base = tmp_path / "base"
-    (base / "texts").mkdir(parents=True)
-    keep = ("d02", "d04", "d05")  # d02 is also coded by 'ana': hers replaces the base's
-    for d in keep:
-        shutil.copy(corpus_dir / "texts" / f"{d}.txt", base / "texts")
-    (base / "passages.jsonl").write_text("".join(line + "\n" for line in (corpus_dir / "passages.jsonl").read_text().splitlines()
-                                                 if json.loads(line)["doc_id"] in keep))
-    with open(corpus_dir / "cases.csv", newline="") as fh:
-        cases = [c for c in csv.DictReader(fh) if c["doc_id"] in keep]
-    with open(base / "cases.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(cases[0]))
-        writer.writeheader()
-        writer.writerows(cases)
+    base = corpus_subset(tmp_path / "base", ("d02", "d04", "d05"))  # d02 is also coded by 'ana': hers replaces the base's
+    cases = load_corpus(base).cases
 
     out = tmp_path / "exported"
     with Store(coded_store) as store:

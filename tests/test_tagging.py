@@ -112,24 +112,12 @@ def test_tag_command_writes_the_contract_for_txt_and_docx(tmp_path, corpus_dir, 
     assert scored["documents"] == 2 and scored["n_paragraphs"] == 28
 
 
-def test_train_command_writes_a_model_that_tag_uses(tmp_path, corpus_dir, codebook):
+def test_train_command_writes_a_model_that_tag_uses(tmp_path, corpus_dir, corpus_subset, codebook):
     """`train` on ten shipped reviews (the corpus layout: texts/, passages.jsonl, cases.csv), then `tag` with it."""
-    import csv
-    import shutil
+    from scr_text.corpus import load_corpus
 
     docs = [f"d{i:02d}" for i in range(1, 11)]
-    corpus = tmp_path / "corpus"
-    (corpus / "texts").mkdir(parents=True)
-    for d in docs:
-        shutil.copy(corpus_dir / "texts" / f"{d}.txt", corpus / "texts" / f"{d}.txt")
-    rows = [line for line in (corpus_dir / "passages.jsonl").read_text().splitlines() if json.loads(line)["doc_id"] in docs]
-    (corpus / "passages.jsonl").write_text("\n".join(rows) + "\n")
-    with open(corpus_dir / "cases.csv", newline="") as fh:
-        cases = list(csv.DictReader(fh))
-    with open(corpus / "cases.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(cases[0]))
-        writer.writeheader()
-        writer.writerows(c for c in cases if c["doc_id"] in docs)
+    corpus = corpus_subset(tmp_path / "corpus", docs)
     model_dir = tmp_path / "models" / "small"
     cli = [sys.executable, "-m", "scr_text", "--store", str(tmp_path / "s.sqlite")]
     res = subprocess.run(cli + ["train", "--corpus", str(corpus), "--out", str(model_dir), "--folds", "3"],
@@ -142,7 +130,7 @@ def test_train_command_writes_a_model_that_tag_uses(tmp_path, corpus_dir, codebo
     assert card["n_documents"] == 10 and card["cv"]["folds"] == 3
     assert {row["code"] for row in card["cv"]["per_code"]} == set(codebook.ids)
     assert set(card["review_gated"]) <= set(codebook.ids)
-    gold = [json.loads(line) for line in rows]
+    gold = load_corpus(corpus).passages
     assert card["coded_reviews"] == {c: len({g["doc_id"] for g in gold if c in g["codes"]}) for c in codebook.ids}
     assert (model_dir / "MODEL_CARD.md").read_text().startswith("# Model card: small")
     assert "| code | reviews coded |" in (model_dir / "MODEL_CARD.md").read_text()
@@ -325,16 +313,8 @@ def test_folds_never_split_a_review_and_a_seed_reshuffles_them():
     assert reviews_per_fold(grouped_folds(groups, 5)) == splits[0]
 
 
-def test_evaluate_command_prints_every_system_and_code(tmp_path, corpus_dir, codebook):
-    import shutil
-
-    small = tmp_path / "corpus"
-    (small / "texts").mkdir(parents=True)
-    keep = [f"d{i:02d}" for i in range(1, 13)]
-    for d in keep:
-        shutil.copy(corpus_dir / "texts" / f"{d}.txt", small / "texts")
-    rows = [line for line in (corpus_dir / "passages.jsonl").read_text().splitlines() if json.loads(line)["doc_id"] in keep]
-    (small / "passages.jsonl").write_text("\n".join(rows) + "\n")
+def test_evaluate_command_prints_every_system_and_code(tmp_path, corpus_subset, codebook):
+    small = corpus_subset(tmp_path / "corpus", [f"d{i:02d}" for i in range(1, 13)])
     out = tmp_path / "eval.json"
     res = subprocess.run([sys.executable, "-m", "scr_text", "--store", str(tmp_path / "s.sqlite"), "evaluate",
                           "--corpus", str(small), "--folds", "3", "--out", str(out)], capture_output=True, text=True)
