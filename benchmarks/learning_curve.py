@@ -1,0 +1,68 @@
+"""Experiment, not part of the pipeline: how does the combined tagger's macro-F1 grow with coded reviews?
+
+Same review-grouped folds as `scr-text evaluate`; in each fold the combined system (same features,
+review-level classifier, thresholds chosen on its training reviews) is trained on a random share of that
+fold's training reviews and scores the whole held-out fold. Each share is drawn ``--repeats`` times; the
+out-of-fold predictions of one draw are pooled over folds before scoring, as `evaluate` does. A curve still
+rising at the full share says more coded reviews, not another model, is what the tagger lacks.
+
+    .venv/bin/python benchmarks/learning_curve.py [--shares 0.25,0.5,0.75,1] [--repeats 3] [--folds 5]
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shares", default="0.25,0.5,0.75,1")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--folds", type=int, default=5)
+    args = ap.parse_args()
+
+    from scr_text.classify import grouped_folds
+    from scr_text.codebook import load_codebook
+    from scr_text.config import DEFAULT_CORPUS, classifier_options, load_settings
+    from scr_text.corpus import load_corpus
+    from scr_text.evaluate import metrics, subset
+    from scr_text.features import PassageFeatures
+    from scr_text.review_gate import ReviewGatedClassifier
+    from scr_text.segment import Segmenter
+    from scr_text.store import Store
+    from scr_text.train import corpus_batch
+
+    settings, codebook = load_settings(), load_codebook()
+    with tempfile.TemporaryDirectory() as tmp:
+        batch, Y, groups, _ = corpus_batch(load_corpus(DEFAULT_CORPUS), Store(Path(tmp) / "curve.sqlite"), settings,
+                                           codebook, Segmenter(settings.segment))
+    groups = np.asarray(groups)
+    splits = grouped_folds(groups, args.folds)
+    practice = [j for j, c in enumerate(codebook.ids) if c in codebook.family_codes("practice_learning")]
+    print(f"{'share':>6}{'reviews/fold':>14}{'macro-F1':>10}{'s.d.':>7}{'practice F1':>13}")
+    for share in (float(s) for s in args.shares.split(",")):
+        macros, practice_f1, sizes = [], [], []
+        for r in range(args.repeats if share < 1 else 1):
+            rng = np.random.default_rng(r)
+            P = np.zeros(Y.shape, dtype=int)
+            for tr, te in splits:
+                reviews = np.unique(groups[tr])
+                keep = rng.choice(reviews, size=max(2, round(share * len(reviews))), replace=False)
+                rows = tr[np.isin(groups[tr], keep)]
+                sizes.append(len(keep))
+                features = PassageFeatures()
+                model = ReviewGatedClassifier(codebook.ids, **classifier_options(settings))
+                model.fit(features.fit_transform(subset(batch, rows)), Y[rows], groups[rows])
+                P[te] = model.predict(features.transform(subset(batch, te)), groups[te])
+            per_code = metrics(Y, P, codebook.ids)
+            macros.append(per_code["macro"]["f1"])
+            practice_f1.append(np.mean([per_code["per_code"][j]["f1"] or 0.0 for j in practice]))
+        print(f"{share:>6.2f}{np.mean(sizes):>14.1f}{np.mean(macros):>10.3f}{np.std(macros):>7.3f}"
+              f"{np.mean(practice_f1):>13.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
