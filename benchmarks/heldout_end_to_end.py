@@ -11,30 +11,10 @@ A gap between the two figures would mean training and tagging see passages diffe
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-
-def write_corpus(src: Path, out: Path, docs: set[str]) -> None:
-    """``docs`` of the corpus at ``src`` in the corpus layout at ``out``."""
-    (out / "texts").mkdir(parents=True)
-    for d in sorted(docs):
-        shutil.copy(src / "texts" / f"{d}.txt", out / "texts" / f"{d}.txt")
-    lines = (src / "passages.jsonl").read_text(encoding="utf-8").splitlines()
-    (out / "passages.jsonl").write_text("".join(x + "\n" for x in lines if x and json.loads(x)["doc_id"] in docs),
-                                        encoding="utf-8")
-    with open(src / "cases.csv", newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        rows, columns = [r for r in reader if r["doc_id"] in docs], reader.fieldnames
-    with open(out / "cases.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def main() -> None:
@@ -47,11 +27,12 @@ def main() -> None:
     import numpy as np
 
     from scr_text.classify import grouped_folds
+    from scr_text.corpus import load_corpus
 
-    gold_rows = [json.loads(x) for x in (args.corpus / "passages.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    corpus = load_corpus(args.corpus)
     # The same split as `scr-text evaluate` where every gold paragraph is one passage (true of the shipped
     # corpus: none is longer than segment.max_passage_chars): GroupKFold assigns reviews by their row counts.
-    groups = np.array([r["doc_id"] for r in gold_rows])
+    groups = np.array([r["doc_id"] for r in corpus.passages])
     work = args.work or Path(tempfile.mkdtemp(prefix="scr-heldout-"))
     work.mkdir(parents=True, exist_ok=True)
     cli = [str(Path(sys.executable).with_name("scr-text"))]
@@ -60,12 +41,12 @@ def main() -> None:
         for k, (train_rows, test_rows) in enumerate(grouped_folds(groups, args.folds)):
             fold = work / f"fold{k}"
             train_docs, test_docs = set(groups[train_rows]), set(groups[test_rows])
-            write_corpus(args.corpus, fold / "train", train_docs)
-            env_store = ["--store", str(fold / "store.sqlite")]
-            subprocess.run(cli + env_store + ["train", "--corpus", str(fold / "train"), "--out", str(fold / "model")],
+            corpus.write_reviews(train_docs, fold / "train")
+            store_option = ["--store", str(fold / "store.sqlite")]
+            subprocess.run(cli + store_option + ["train", "--corpus", str(fold / "train"), "--out", str(fold / "model")],
                            check=True)
             inputs = [str(args.corpus / "texts" / f"{d}.txt") for d in sorted(test_docs)]
-            subprocess.run(cli + env_store + ["tag", *inputs, "--out", str(fold / "tags.jsonl"),
+            subprocess.run(cli + store_option + ["tag", *inputs, "--out", str(fold / "tags.jsonl"),
                                               "--model", str(fold / "model")], check=True)
             all_tags.write((fold / "tags.jsonl").read_text(encoding="utf-8"))
             print(f"fold {k + 1}/{args.folds}: held out {', '.join(sorted(test_docs))}", flush=True)

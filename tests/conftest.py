@@ -56,25 +56,10 @@ def small_corpus(tmp_path, corpus_dir) -> Path:
 def corpus_subset(corpus_dir):
     """A function writing some shipped reviews to a folder in the corpus layout (texts/, their gold rows in
     passages.jsonl, their rows of cases.csv) and returning that folder."""
-    import csv
+    from scr_text.corpus import load_corpus
 
-    def write(out: Path, docs) -> Path:
-        docs = set(docs)
-        (out / "texts").mkdir(parents=True)
-        for d in sorted(docs):
-            shutil.copy(corpus_dir / "texts" / f"{d}.txt", out / "texts" / f"{d}.txt")
-        lines = (corpus_dir / "passages.jsonl").read_text().splitlines()
-        (out / "passages.jsonl").write_text("".join(line + "\n" for line in lines if json.loads(line)["doc_id"] in docs))
-        with open(corpus_dir / "cases.csv", newline="") as fh:
-            reader = csv.DictReader(fh)
-            cases, columns = [c for c in reader if c["doc_id"] in docs], reader.fieldnames
-        with open(out / "cases.csv", "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(cases)
-        return out
-
-    return write
+    corpus = load_corpus(corpus_dir)
+    return lambda out, docs: corpus.write_reviews(docs, out)
 
 
 @pytest.fixture(scope="session")

@@ -121,3 +121,13 @@ def test_export_refusals_write_nothing(tmp_path, coded_store):
             export_corpus(store, ["ana"], tmp_path / "d", codebook, load_corpus(base))
     assert not any((tmp_path / name).exists() for name in "abd")
     assert [p.name for p in (tmp_path / "c").iterdir()] == ["keep.txt"]
+
+
+def test_some_reviews_of_a_corpus_written_as_a_corpus_keep_their_texts_gold_rows_and_cases(tmp_path, corpus_dir):
+    source = load_corpus(corpus_dir)
+    part = load_corpus(source.write_reviews(["d07", "d03"], tmp_path / "part"))
+    assert sorted(p.name for p in part.texts.iterdir()) == ["d03.txt", "d07.txt"]
+    assert (part.texts / "d07.txt").read_bytes() == (corpus_dir / "texts" / "d07.txt").read_bytes()
+    assert part.passages == [r for r in source.passages if r["doc_id"] in ("d03", "d07")]
+    assert part.cases == [c for c in source.cases if c["doc_id"] in ("d03", "d07")]
+    assert list(part.cases[0]) == list(source.cases[0])  # same columns, same order

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,17 @@ class GoldCorpus:
 
         return text_key("".join(parts))[:16]
 
+    def write_reviews(self, doc_ids, out: str | Path) -> Path:
+        """Some of its reviews (text, gold rows, case rows) as a corpus of their own at ``out``: a training
+        or held-out part of a review-grouped split."""
+        out, keep = Path(out), set(doc_ids)
+        (out / "texts").mkdir(parents=True, exist_ok=True)
+        for doc_id in sorted(keep):
+            shutil.copyfile(self.texts / f"{doc_id}.txt", out / "texts" / f"{doc_id}.txt")
+        write_gold(out, [r for r in self.passages if r["doc_id"] in keep], [c for c in self.cases if c["doc_id"] in keep],
+                   list(self.cases[0]) if self.cases else ["doc_id"])
+        return out
+
 
 def load_corpus(root: str | Path) -> GoldCorpus:
     root = Path(root)
@@ -48,6 +60,19 @@ def load_corpus(root: str | Path) -> GoldCorpus:
         with open(root / "cases.csv", newline="", encoding="utf-8") as fh:
             cases = list(csv.DictReader(fh))
     return GoldCorpus(root, rows, cases)
+
+
+def write_gold(out: Path, rows: list[dict], cases: list[dict], columns: list[str]) -> None:
+    """``out/passages.jsonl`` (gold rows, in the order given) and ``out/cases.csv`` (case rows by doc_id;
+    ``columns`` first, then any other column a row has)."""
+    with open(out / "passages.jsonl", "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    with open(out / "cases.csv", "w", newline="", encoding="utf-8") as fh:
+        columns = list(dict.fromkeys(list(columns) + [k for c in cases for k in c]))
+        writer = csv.DictWriter(fh, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(sorted(cases, key=lambda c: c["doc_id"]))
 
 
 def read_gold_rows(path: Path) -> list[dict]:

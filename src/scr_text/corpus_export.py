@@ -10,14 +10,12 @@ one of its reviews, the coder's coding replaces the base's for it.
 """
 from __future__ import annotations
 
-import csv
-import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .codebook import Codebook
-from .corpus import GoldCorpus
+from .corpus import GoldCorpus, write_gold
 from .errors import UserError
 from .facts import FACT_COLUMNS
 from .store import Store
@@ -90,12 +88,5 @@ def export_corpus(store: Store, coders: list[str], out: Path, codebook: Codebook
             report.with_facts.append(doc_id)
             cases.append({"doc_id": doc_id, **{f: facts[f] for f in FACT_COLUMNS},
                           "risks_present": ";".join(c for c in codebook.ids if c in present & risk_codes)})
-    with open(out / "passages.jsonl", "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row) + "\n")
-    with open(out / "cases.csv", "w", newline="", encoding="utf-8") as fh:
-        columns = list(CASE_COLUMNS) + [k for c in cases for k in c if k not in CASE_COLUMNS]
-        writer = csv.DictWriter(fh, fieldnames=list(dict.fromkeys(columns)), restval="")
-        writer.writeheader()
-        writer.writerows(sorted(cases, key=lambda c: c["doc_id"]))
+    write_gold(out, rows, cases, list(CASE_COLUMNS))
     return report
