@@ -47,7 +47,7 @@ def main() -> None:
         embeddings = Embedder(settings.embed, cache=store).transform([p.text for p in passages])
     if [(p.doc_id, p.start) for p in passages] != [(m["doc_id"], m["start"]) for m in model.exemplar_meta]:
         sys.exit("the default model was not trained on this corpus's passages; retrain it first")
-    oof = model.classifier.oof_proba_
+    oof = model.stages.oof_proba
     Y = gold_labels(passages, corpus.passages, codebook.ids)
     practice = [j for j, c in enumerate(codebook.ids) if codebook.code(c).family == "practice_learning"]
     rows = np.flatnonzero(Y[:, practice].any(axis=1))

@@ -20,10 +20,10 @@ def main() -> None:
 
     model = TaggerModel.load("default")
     gold = model.exemplar_labels.astype(int)  # the training passages' gold codes, row-aligned with oof_proba_
-    final, passage = model.classifier.oof_proba_, model.classifier.passage_.oof_proba_
+    final, passage = model.stages.oof_proba, model.stages.classifier.passage_.oof_proba_
     print(f"{'code':<24}{'ECE final':>10}{'ECE passage only':>18}{'mean p':>8}{'rate':>7}")
     for j, code in enumerate(model.codes):
-        only = f"{expected_calibration_error(gold[:, j], passage[:, j]):>18.3f}" if model.classifier.gated_[j] else f"{'-':>18}"
+        only = f"{expected_calibration_error(gold[:, j], passage[:, j]):>18.3f}" if model.stages.classifier.gated_[j] else f"{'-':>18}"
         print(f"{code:<24}{expected_calibration_error(gold[:, j], final[:, j]):>10.3f}{only}"
               f"{final[:, j].mean():>8.3f}{gold[:, j].mean():>7.3f}")
 

@@ -1,7 +1,7 @@
 """Experiment, not part of the pipeline: how does the combined tagger's macro-F1 grow with coded reviews?
 
 Same review-grouped folds as `scr-text evaluate`; in each fold the combined system (same features,
-review-level classifier, thresholds chosen on its training reviews) is trained on a random share of that
+review-level classifier, rule fallback, thresholds chosen on its training reviews) is trained on a random share of that
 fold's training reviews and scores the whole held-out fold. Each share is drawn ``--repeats`` times; the
 out-of-fold predictions of one draw are pooled over folds before scoring, as `evaluate` does. A curve still
 rising at the full share says more coded reviews, not another model, is what the tagger lacks.
@@ -29,10 +29,9 @@ def main() -> None:
     from scr_text.config import DEFAULT_CORPUS, classifier_options, load_settings
     from scr_text.corpus import load_corpus
     from scr_text.evaluate import metrics, subset
-    from scr_text.features import PassageFeatures
-    from scr_text.review_gate import ReviewGatedClassifier
     from scr_text.segment import Segmenter
     from scr_text.store import Store
+    from scr_text.tagger import Stages
     from scr_text.train import corpus_batch
 
     settings, codebook = load_settings(), load_codebook()
@@ -53,10 +52,8 @@ def main() -> None:
                 keep = rng.choice(reviews, size=max(2, round(share * len(reviews))), replace=False)
                 rows = tr[np.isin(groups[tr], keep)]
                 sizes.append(len(keep))
-                features = PassageFeatures()
-                model = ReviewGatedClassifier(codebook.ids, **classifier_options(settings))
-                model.fit(features.fit_transform(subset(batch, rows)), Y[rows], groups[rows])
-                P[te] = model.predict(features.transform(subset(batch, te)), groups[te])
+                stages = Stages.fit(subset(batch, rows), Y[rows], groups[rows], codebook.ids, classifier_options(settings))
+                P[te] = stages.predict(subset(batch, te))
             per_code = metrics(Y, P, codebook.ids)
             macros.append(per_code["macro"]["f1"])
             practice_f1.append(np.mean([per_code["per_code"][j]["f1"] or 0.0 for j in practice]))

@@ -18,7 +18,7 @@ def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "out/model_cv.jsonl")
     model = TaggerModel.load("default")
     codes = load_codebook().ids
-    decided = model.classifier.oof_proba_ >= model.classifier.thresholds_
+    decided = model.stages.oof_proba >= model.stages.thresholds
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", encoding="utf-8") as fh:
         for meta, row in zip(model.exemplar_meta, decided):

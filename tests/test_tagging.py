@@ -23,7 +23,7 @@ def test_committed_default_model_matches_the_current_codebook(codebook):
     model = TaggerModel.load("default")
     model.check_codebook(codebook)  # raises if the codebook changed since training
     assert model.codes == codebook.ids
-    assert len(model.classifier.thresholds_) == len(codebook.ids)
+    assert len(model.stages.thresholds) == len(codebook.ids)
     card = model.card
     for key in ("corpus_hash", "codebook_hash", "libraries", "cv", "thresholds"):
         assert key in card
@@ -326,3 +326,71 @@ def test_evaluate_command_prints_every_system_and_code(tmp_path, corpus_subset, 
     assert [ln.split()[0] for ln in lines[2:-1]] == codebook.ids and lines[-1].startswith("macro")
     result = json.loads(out.read_text())
     assert set(result["systems"]) == {"rules", "classifier", "combined", "baseline"}
+
+
+def test_rule_fallback_hands_only_a_code_the_classifier_could_not_learn_to_the_rules():
+    from scr_text.rule_fallback import RuleFallback
+
+    rng = np.random.default_rng(2)
+    Y = np.zeros((200, 2), dtype=int)
+    Y[:20, 0] = 1  # a rare code: its out-of-fold scores found none of it, the rules 18 of 20 and 2 others
+    Y[:, 1] = rng.random(200) < 0.3  # a common code the classifier learnt perfectly; its rules hit at random
+    hits = np.zeros_like(Y, dtype=bool)
+    hits[2:22, 0] = True
+    hits[:, 1] = rng.random(200) < 0.3
+    oof = np.column_stack([np.full(200, 0.01), np.where(Y[:, 1], 0.9, 0.1)])
+    fallback = RuleFallback().fit(hits, Y, oof, np.array([0.5, 0.5]))
+    assert fallback.rules_decide_.tolist() == [True, False]
+    assert fallback.p_hit_[0] == pytest.approx(19 / 22) and fallback.p_miss_[0] == pytest.approx(3 / 182)
+    new_hits = np.array([[True, True], [False, False]])
+    proba = fallback.transform(np.array([[0.2, 0.7], [0.3, 0.1]]), new_hits)
+    np.testing.assert_allclose(proba[:, 1], [0.7, 0.1])  # the learnt code keeps the classifier's probability
+    assert ((proba >= fallback.thresholds_)[:, 0] == new_hits[:, 0]).all()  # the rare one is the rules' decision
+    assert fallback.thresholds_[1] == 0.5
+    np.testing.assert_allclose(fallback.oof_proba_[:, 0], np.where(hits[:, 0], 19 / 22, 3 / 182))
+
+
+def test_a_code_in_one_training_review_is_decided_by_its_rules_on_a_new_review(tmp_path, settings, segmenter,
+                                                                                codebook, corpus_dir, corpus_subset):
+    """Sexual exploitation is coded in d06, d09 and d28 only. Trained with d06 the one review that has it,
+    the classifier has no out-of-fold evidence for the code; the rule stage decides it on d28, a real review."""
+    from scr_text.corpus import load_corpus
+    from scr_text.evaluate import subset
+    from scr_text.store import Store
+    from scr_text.tagger import Stages
+    from scr_text.train import corpus_batch
+
+    corpus = load_corpus(corpus_subset(tmp_path / "c", ["d01", "d02", "d03", "d04", "d05", "d06", "d07", "d28"]))
+    with Store(tmp_path / "s.sqlite") as store:
+        batch, Y, groups, _ = corpus_batch(corpus, store, settings, codebook, segmenter, progress=False)
+    se = codebook.ids.index("sexual_exploitation")
+    train, test = np.flatnonzero(groups != "d28"), np.flatnonzero(groups == "d28")
+    stages = Stages.fit(subset(batch, train), Y[train], groups[train], codebook.ids)
+    assert stages.rules_decide[se]
+    # Only where the rules did better on the training reviews; the practice codes the classifier learns.
+    assert not stages.rules_decide[[codebook.ids.index(c) for c in codebook.family_codes("practice_learning")]].any()
+    proba, review = stages.scores(subset(batch, test))
+    decided = proba >= stages.thresholds
+    hits = batch.rule_hits[test, se]
+    assert (decided[:, se] == hits).all() and hits.any()
+    assert np.isnan(review[:, se]).all()
+    assert f1_score_of(Y[test, se], decided[:, se]) > 0.5  # the rules find d28's exploitation passages
+    # Its tags say so: rule hits and the rules' probability as evidence, no classifier or review item.
+    from scr_text.rules import RuleTagger
+    from scr_text.tagger import Tagger, TaggerModel
+
+    model = TaggerModel(codebook.hash, codebook.ids, stages, batch.embeddings[train], Y[train].astype(bool),
+                        [{"doc_id": p.doc_id, "start": p.start, "end": p.end, "text": p.text}
+                         for p in subset(batch, train).passages], {})
+    tagged = Tagger(model, RuleTagger(codebook, segmenter.nlp)).tag(subset(batch, test).passages, batch.embeddings[test])
+    evidence = [t.evidence()["sexual_exploitation"] for t in tagged if "sexual_exploitation" in t.codes]
+    assert len(evidence) == hits.sum()
+    for items in evidence:
+        kinds = [e["type"] for e in items]
+        assert "rule" in kinds and "rules" in kinds and "classifier" not in kinds and "review" not in kinds
+
+
+def f1_score_of(y, p) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y, p, zero_division=0))

@@ -13,8 +13,8 @@ from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
 
 from .classify import grouped_folds
 from .errors import UserError
-from .features import Batch, PassageFeatures
-from .review_gate import ReviewGatedClassifier
+from .features import Batch
+from .tagger import Stages
 
 SYSTEMS = ("rules", "classifier", "combined", "baseline")
 
@@ -61,19 +61,16 @@ def cross_validate(batch: Batch, Y: np.ndarray, groups, codes: list[str], folds:
     ``options``: keyword arguments of the classifier (``config.classifier_options``); ``seed``: shuffle
     which reviews share a fold (``grouped_folds``)."""
     groups = np.asarray(groups)
-    k = len(codes)
     preds = {s: np.zeros(Y.shape, dtype=bool) for s in systems}
     splits = grouped_folds(groups, folds, seed)
     for n, (tr, te) in enumerate(splits, 1):
         train, test = subset(batch, tr), subset(batch, te)
         if "rules" in systems:
-            preds["rules"][te] = test.rules[:, :k] > 0
+            preds["rules"][te] = test.rule_hits
         for name, use_rules in (("classifier", False), ("combined", True)):
             if name in systems:
-                feats = PassageFeatures(use_rules=use_rules)
-                model = ReviewGatedClassifier(codes, **(options or {}))
-                model.fit(feats.fit_transform(train), Y[tr], groups[tr])
-                preds[name][te] = model.predict(feats.transform(test), groups[te])
+                stages = Stages.fit(train, Y[tr], groups[tr], codes, options, use_rules=use_rules)
+                preds[name][te] = stages.predict(test)
         if "baseline" in systems:
             preds["baseline"][te] = _baseline(train, Y[tr], test)
         if progress:
@@ -146,10 +143,9 @@ def evaluate_facts(corpus, store, settings, codebook, folds: int = 5) -> tuple[d
         raise UserError(f"{corpus.root}: no cases.csv to evaluate case facts against")
     segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
     batch, Y, groups, _ = corpus_batch(corpus, store, settings, codebook, segmenter)
-    classifier = ReviewGatedClassifier(codebook.ids, n_splits=folds, **classifier_options(settings))
-    classifier.fit(PassageFeatures().fit_transform(batch), Y, groups)
+    stages = Stages.fit(batch, Y, groups, codebook.ids, {"n_splits": folds, **classifier_options(settings)})
     gold = {row["doc_id"]: row for row in corpus.cases}
-    reviews = reviews_from(batch.passages, classifier.oof_proba_, classifier.thresholds_)
+    reviews = reviews_from(batch.passages, stages.oof_proba, stages.thresholds)
     rows = cross_validate_facts(reviews, gold, load_fact_config(), codebook, segmenter.nlp, folds)
     risk_codes = codebook.family_codes("risk_factor")
     result = score_facts(rows, gold, risk_codes)

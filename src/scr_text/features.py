@@ -23,6 +23,12 @@ class Batch:
     embeddings: np.ndarray
     rules: np.ndarray
 
+    @property
+    def rule_hits(self) -> np.ndarray:
+        """(n, k) bool: whether the rule stage found an affirmed mention of each code (``rules`` holds the
+        affirmed counts, then the negated or hypothetical ones)."""
+        return self.rules[:, : self.rules.shape[1] // 2] > 0
+
 
 def is_heading(text: str) -> bool:
     return len(text) <= 90 and "\n" not in text and bool(_HEADING.match(text.strip()))

@@ -71,6 +71,8 @@ class Tag:
     exemplars: list[Exemplar] = field(default_factory=list)
     # For codes the review-level stage decides: the probability that the passage's review has the code.
     review_score: float | None = None
+    # "classifier", or "rules" for a code the rule stage alone decides (``rule_fallback.py``).
+    decided_by: str = "classifier"
 
 
 @dataclass

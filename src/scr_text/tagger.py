@@ -1,7 +1,8 @@
 """Rules + classifier -> tags with evidence.
 
-A ``TaggerModel`` is what ``train`` fits and ``models/<name>/`` holds: the feature transformer,
-the per-code classifier with its thresholds, and the coded training passages used as exemplars.
+A ``TaggerModel`` is what ``train`` fits and ``models/<name>/`` holds: its ``Stages`` (the feature
+transformer, the per-code classifier with its thresholds, and the rule fallback for codes the classifier
+could not learn), and the coded training passages used as exemplars.
 It is saved with skops (no pickle) and loaded against an explicit list of trusted types.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .modeldir import resolve_model_dir
 from .features import Batch, PassageFeatures
 from .records import Exemplar, Passage, Tag, contract_row
 from .review_gate import ReviewGatedClassifier
+from .rule_fallback import RuleFallback
 from .rules import RuleTagger
 
 # Every object type a saved model may contain. skops trusts much of scikit-learn by default; we
@@ -27,6 +29,7 @@ TRUSTED_TYPES = [
     "scr_text.features.PassageFeatures",
     "scr_text.classify.ThemeClassifier",
     "scr_text.review_gate.ReviewGatedClassifier",
+    "scr_text.rule_fallback.RuleFallback",
     "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.linear_model._logistic.LogisticRegression",
@@ -90,7 +93,7 @@ class PassageTags:
             if t.decided:
                 items = [{"type": "rule", "pattern": h.pattern_id, "start": h.start, "end": h.end, "text": h.text}
                          for h in t.rule_hits]
-                items.append({"type": "classifier", "probability": round(t.score, 4)})
+                items.append({"type": t.decided_by, "probability": round(t.score, 4)})
                 if t.review_score is not None:
                     items.append({"type": "review", "probability": round(t.review_score, 4)})
                 items += [{"type": "exemplar", **asdict(e)} for e in t.exemplars]
@@ -109,13 +112,54 @@ class PassageTags:
 
 
 
+@dataclass
+class Stages:
+    """The trained decision: passage features, the review-gated classifier over them, and (with the rule
+    features) the rule fallback for codes the classifier could not learn."""
+
+    features: PassageFeatures
+    classifier: ReviewGatedClassifier
+    fallback: RuleFallback | None = None
+
+    @classmethod
+    def fit(cls, batch: Batch, Y: np.ndarray, groups, codes: list[str], options: dict | None = None,
+            use_rules: bool = True) -> "Stages":
+        features = PassageFeatures(use_rules=use_rules)
+        classifier = ReviewGatedClassifier(codes, **(options or {})).fit(features.fit_transform(batch), Y, groups)
+        fallback = RuleFallback().fit(batch.rule_hits, Y, classifier.oof_proba_, classifier.thresholds_) if use_rules else None
+        return cls(features, classifier, fallback)
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        return self.classifier.thresholds_ if self.fallback is None else self.fallback.thresholds_
+
+    @property
+    def oof_proba(self) -> np.ndarray:
+        """Out-of-fold probabilities on the training passages (what case facts learn from)."""
+        return self.classifier.oof_proba_ if self.fallback is None else self.fallback.oof_proba_
+
+    @property
+    def rules_decide(self) -> np.ndarray:
+        return np.zeros(len(self.classifier.codes), dtype=bool) if self.fallback is None else self.fallback.rules_decide_
+
+    def scores(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities, review probabilities) for whole reviews, both (n, k); see ``ReviewGatedClassifier``."""
+        proba, review = self.classifier.scores(self.features.transform(batch), [p.doc_id for p in batch.passages])
+        if self.fallback is not None:
+            proba = self.fallback.transform(proba, batch.rule_hits)
+            review[:, self.fallback.rules_decide_] = np.nan
+        return proba, review
+
+    def predict(self, batch: Batch) -> np.ndarray:
+        return self.scores(batch)[0] >= self.thresholds
+
+
 class TaggerModel:
-    def __init__(self, codebook_hash: str, codes: list[str], features: PassageFeatures, classifier: ReviewGatedClassifier,
+    def __init__(self, codebook_hash: str, codes: list[str], stages: Stages,
                  exemplar_embeddings: np.ndarray, exemplar_labels: np.ndarray, exemplar_meta: list[dict], card: dict):
         self.codebook_hash = codebook_hash
         self.codes = codes
-        self.features = features
-        self.classifier = classifier
+        self.stages = stages
         self.exemplar_embeddings = exemplar_embeddings
         self.exemplar_labels = exemplar_labels
         self.exemplar_meta = exemplar_meta
@@ -126,7 +170,8 @@ class TaggerModel:
         import skops.io as sio
 
         out.mkdir(parents=True, exist_ok=True)
-        sio.dump({"features": self.features, "classifier": self.classifier}, out / "model.skops")
+        sio.dump({"features": self.stages.features, "classifier": self.stages.classifier,
+                  "fallback": self.stages.fallback}, out / "model.skops")
         np.savez_compressed(out / "exemplars.npz", embeddings=self.exemplar_embeddings.astype(np.float16),
                             labels=self.exemplar_labels.astype(np.int8))
         with open(out / "exemplars.jsonl", "w", encoding="utf-8") as fh:
@@ -147,7 +192,9 @@ class TaggerModel:
         card = json.loads((path / "card.json").read_text(encoding="utf-8"))
         arrays = np.load(path / "exemplars.npz", allow_pickle=False)
         meta = [json.loads(line) for line in (path / "exemplars.jsonl").read_text(encoding="utf-8").splitlines() if line]
-        return cls(card["codebook_hash"], card["codes"], parts["features"], parts["classifier"],
+        # A model saved before the rule fallback existed has none: the classifier decides every code.
+        stages = Stages(parts["features"], parts["classifier"], parts.get("fallback"))
+        return cls(card["codebook_hash"], card["codes"], stages,
                    arrays["embeddings"].astype(np.float32), arrays["labels"].astype(bool), meta, card)
 
     def check_codebook(self, codebook: Codebook) -> None:
@@ -174,9 +221,9 @@ class Tagger:
             return []
         scoped = [self.rules.scoped_hits(p) for p in passages]
         batch = Batch(passages, embeddings, self.rules.features_from(scoped))
-        classifier = self.model.classifier
-        proba, review = classifier.scores(self.model.features.transform(batch), [p.doc_id for p in passages])
-        decided = proba >= classifier.thresholds_
+        stages = self.model.stages
+        proba, review = stages.scores(batch)
+        decided = proba >= stages.thresholds
         sims = embeddings @ self.model.exemplar_embeddings.T
         out = []
         codes = self.model.codes
@@ -188,7 +235,8 @@ class Tagger:
                     continue
                 result.tags.append(Tag(p.doc_id, p.index, code, float(proba[i, j]), True,
                                        [h for h in hits if h.code == code], self._exemplars(sims[i], j),
-                                       None if np.isnan(review[i, j]) else float(review[i, j])))
+                                       None if np.isnan(review[i, j]) else float(review[i, j]),
+                                       "rules" if stages.rules_decide[j] else "classifier"))
             out.append(result)
         return out
 
@@ -224,6 +272,8 @@ def render_card(card: dict) -> str:
         "over summaries of the review's passage scores, times a passage model trained on reviews that have the code.",
         "",
         f"- Review-level stage: {', '.join(card.get('review_gated', [])) or 'no code'}",
+        f"- Decided by the rule stage alone (the classifier's out-of-fold F1 on the training reviews was lower): "
+        f"{', '.join(card.get('rules_decide', [])) or 'no code'}",
         f"- Trained: {card.get('trained_at')}",
         f"- Training data: `{card.get('corpus')}` ({card.get('n_documents')} reviews, {card.get('n_passages')} passages), hash `{card.get('corpus_hash')}`",
         f"- Codebook hash: `{card.get('codebook_hash')}`",

@@ -13,14 +13,13 @@ from .corpus import GoldCorpus, gold_labels
 from .embed import Embedder
 from .errors import UserError
 from .evaluate import cross_validate
-from .features import Batch, PassageFeatures
+from .features import Batch
 from .intake import ingest_files
 from .records import Document, Passage
-from .review_gate import ReviewGatedClassifier
 from .rules import RuleTagger
 from .segment import Segmenter, from_bytes
 from .store import Store
-from .tagger import TaggerModel, library_versions
+from .tagger import Stages, TaggerModel, library_versions
 
 
 def stored_passages(store: Store, doc_ids: list[str], segmenter: Segmenter) -> list[Passage]:
@@ -76,13 +75,6 @@ def corpus_batch(corpus: GoldCorpus, store: Store, settings: Settings, codebook:
     return batch, Y, groups, embedder
 
 
-def fit_model(batch: Batch, Y: np.ndarray, groups: np.ndarray, codebook: Codebook,
-              options: dict | None = None) -> tuple[PassageFeatures, ReviewGatedClassifier]:
-    features = PassageFeatures()
-    classifier = ReviewGatedClassifier(codebook.ids, **(options or {})).fit(features.fit_transform(batch), Y, groups)
-    return features, classifier
-
-
 def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebook, out: Path, name: str,
           folds: int = 5, progress: bool = True) -> TaggerModel:
     segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
@@ -90,7 +82,7 @@ def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebo
     options = classifier_options(settings)
     cv = cross_validate(batch, Y, groups, codebook.ids, folds=folds, systems=("combined",),
                         options=options)["systems"]["combined"]
-    features, classifier = fit_model(batch, Y, groups, codebook, options)
+    stages = Stages.fit(batch, Y, groups, codebook.ids, options)
     meta = [{"doc_id": p.doc_id, "start": p.start, "end": p.end, "text": p.text} for p in batch.passages]
     card = {
         "name": name,
@@ -103,10 +95,11 @@ def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebo
         "spacy_model": segmenter.model_id,
         "libraries": library_versions(),
         **options,
-        "thresholds": dict(zip(codebook.ids, map(float, classifier.thresholds_))),
+        "thresholds": dict(zip(codebook.ids, map(float, stages.thresholds))),
         # How many reviews teach each code: a code carried by a handful is the most fragile on new reviews.
         "coded_reviews": {c: len(set(groups[Y[:, j] == 1])) for j, c in enumerate(codebook.ids)},
-        "review_gated": [c for c, g in zip(codebook.ids, classifier.gated_) if g],
+        "review_gated": [c for c, g in zip(codebook.ids, stages.classifier.gated_) if g],
+        "rules_decide": [c for c, r in zip(codebook.ids, stages.rules_decide) if r],
         "cv": {"folds": folds, **cv},
     }
     # Case facts are learnt from the tagger's out-of-fold scores, as they will see unseen reviews' tags.
@@ -115,7 +108,7 @@ def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebo
 
     gold = {row["doc_id"]: row for row in corpus.cases}
     # Only reviews with a cases.csv row teach facts (an exported corpus may lack some: `export-corpus`).
-    reviews = [r for r in reviews_from(batch.passages, classifier.oof_proba_, classifier.thresholds_) if r.doc_id in gold]
+    reviews = [r for r in reviews_from(batch.passages, stages.oof_proba, stages.thresholds) if r.doc_id in gold]
     if len(reviews) >= 2:
         fact_cfg = load_fact_config()
         fact_rows = cross_validate_facts(reviews, gold, fact_cfg, codebook, segmenter.nlp, folds)
@@ -124,7 +117,7 @@ def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebo
         extractor = FactExtractor(fact_cfg, codebook, segmenter.nlp).fit(reviews, gold)
     else:
         extractor = None
-    model = TaggerModel(codebook.hash, codebook.ids, features, classifier, batch.embeddings, Y.astype(bool), meta, card)
+    model = TaggerModel(codebook.hash, codebook.ids, stages, batch.embeddings, Y.astype(bool), meta, card)
     model.save(out)
     if extractor is not None:
         save_fact_models(extractor, out / "facts.skops")
