@@ -205,6 +205,9 @@ def evaluate(
         split = "" if seed is None else f", reviews shuffled into folds with seed {seed}"
         typer.echo(f"{folds}-fold cross-validation grouped by review{split}: {len(set(groups))} reviews, {len(Y)} passages")
         typer.echo(format_table(result))
+        if result["rules_decide"]:  # the rule fallback (README "Models"): codes too rare in some training folds
+            typer.echo("combined: decided by the rule stage alone in some folds: " + ", ".join(
+                f"{code} ({n} of {result['folds']})" for code, n in result["rules_decide"].items()))
     if out is not None:
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 

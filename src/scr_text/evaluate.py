@@ -62,6 +62,7 @@ def cross_validate(batch: Batch, Y: np.ndarray, groups, codes: list[str], folds:
     which reviews share a fold (``grouped_folds``)."""
     groups = np.asarray(groups)
     preds = {s: np.zeros(Y.shape, dtype=bool) for s in systems}
+    handed = np.zeros(len(codes), dtype=int)  # per code: in how many folds the combined tagger's rules decided it
     splits = grouped_folds(groups, folds, seed)
     for n, (tr, te) in enumerate(splits, 1):
         train, test = subset(batch, tr), subset(batch, te)
@@ -71,11 +72,13 @@ def cross_validate(batch: Batch, Y: np.ndarray, groups, codes: list[str], folds:
             if name in systems:
                 stages = Stages.fit(train, Y[tr], groups[tr], codes, options, use_rules=use_rules)
                 preds[name][te] = stages.predict(test)
+                handed += stages.rules_decide if use_rules else 0
         if "baseline" in systems:
             preds["baseline"][te] = _baseline(train, Y[tr], test)
         if progress:
             progress(n, len(splits))
-    return {"folds": len(splits), "seed": seed, "systems": {s: metrics(Y, preds[s].astype(int), codes) for s in systems}}
+    return {"folds": len(splits), "seed": seed, "systems": {s: metrics(Y, preds[s].astype(int), codes) for s in systems},
+            "rules_decide": {c: int(n) for c, n in zip(codes, handed) if n}}
 
 
 def score_tag_file(tags_path: Path, gold_path: Path, codes: list[str]) -> dict:
