@@ -54,16 +54,16 @@ class Context:
 
 def context(batch: Batch) -> Context:
     n = len(batch.passages)
-    k = batch.rules.shape[1] // 2
+    hits = batch.rule_hits
     ctx = Context([""] * n, np.zeros_like(batch.embeddings), np.zeros((n, 1), dtype=np.float32),
-                  np.zeros_like(batch.embeddings), np.zeros((n, k), dtype=np.float32))
+                  np.zeros_like(batch.embeddings), np.zeros(hits.shape, dtype=np.float32))
     i = 0
     while i < n:
         j = i
         while j < n and batch.passages[j].doc_id == batch.passages[i].doc_id:
             j += 1
         ctx.document[i:j] = batch.embeddings[i:j].mean(axis=0)
-        ctx.document_rules[i:j] = (batch.rules[i:j, :k] > 0).mean(axis=0)
+        ctx.document_rules[i:j] = hits[i:j].mean(axis=0)
         heading = ""
         for m in range(i, j):
             text = batch.passages[m].text
