@@ -362,6 +362,8 @@ def test_a_code_in_one_training_review_is_decided_by_its_rules_on_a_new_review(t
                                                                                 codebook, corpus_dir, corpus_subset):
     """Sexual exploitation is coded in d06, d09 and d28 only. Trained with d06 the one review that has it,
     the classifier has no out-of-fold evidence for the code; the rule stage decides it on d28, a real review."""
+    from sklearn.metrics import f1_score
+
     from scr_text.corpus import load_corpus
     from scr_text.evaluate import subset
     from scr_text.store import Store
@@ -382,7 +384,7 @@ def test_a_code_in_one_training_review_is_decided_by_its_rules_on_a_new_review(t
     hits = batch.rule_hits[test, se]
     assert (decided[:, se] == hits).all() and hits.any()
     assert np.isnan(review[:, se]).all()
-    assert f1_score_of(Y[test, se], decided[:, se]) > 0.5  # the rules find d28's exploitation passages
+    assert f1_score(Y[test, se], decided[:, se]) > 0.5  # the rules find d28's exploitation passages
     # Its tags say so: rule hits and the rules' probability as evidence, no classifier or review item.
     from scr_text.rules import RuleTagger
     from scr_text.tagger import Tagger, TaggerModel
@@ -396,9 +398,3 @@ def test_a_code_in_one_training_review_is_decided_by_its_rules_on_a_new_review(t
     for items in evidence:
         kinds = [e["type"] for e in items]
         assert "rule" in kinds and "rules" in kinds and "classifier" not in kinds and "review" not in kinds
-
-
-def f1_score_of(y, p) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(y, p, zero_division=0))
