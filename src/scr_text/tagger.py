@@ -227,6 +227,7 @@ class Tagger:
         sims = embeddings @ self.model.exemplar_embeddings.T
         out = []
         codes = self.model.codes
+        decided_by = ["rules" if r else "classifier" for r in stages.rules_decide]
         for i, p in enumerate(passages):
             result = PassageTags(p, {c: float(proba[i, j]) for j, c in enumerate(codes)})
             hits = [h.hit for h in scoped[i] if h.context == "affirmed"]
@@ -236,7 +237,7 @@ class Tagger:
                 result.tags.append(Tag(p.doc_id, p.index, code, float(proba[i, j]), True,
                                        [h for h in hits if h.code == code], self._exemplars(sims[i], j),
                                        None if np.isnan(review[i, j]) else float(review[i, j]),
-                                       "rules" if stages.rules_decide[j] else "classifier"))
+                                       decided_by[j]))
             out.append(result)
         return out
 
