@@ -34,11 +34,11 @@ def main() -> None:
     from scr_text.corpus import load_corpus
     from scr_text.embed import resolve_model_path
     from scr_text.evaluate import format_table, metrics, subset
-    from scr_text.features import Batch, PassageFeatures
-    from scr_text.review_gate import ReviewGatedClassifier
+    from scr_text.features import Batch
     from scr_text.segment import Segmenter
     from scr_text.store import Store
     from scr_text.train import corpus_batch
+    from scr_text.tagger import Stages
 
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
@@ -104,10 +104,8 @@ def main() -> None:
     for n, (tr, te) in enumerate(grouped_folds(groups, args.folds), 1):
         tuned = Batch(batch.passages, fine_tune(tr), batch.rules)
         for name, b in (("stock", batch), ("fine-tuned", tuned)):
-            feats = PassageFeatures()
-            model = ReviewGatedClassifier(codebook.ids, **classifier_options(settings))
-            model.fit(feats.fit_transform(subset(b, tr)), Y[tr], groups[tr])
-            preds[name][te] = model.predict(feats.transform(subset(b, te)), groups[te])
+            stages = Stages.fit(subset(b, tr), Y[tr], groups[tr], codebook.ids, classifier_options(settings))
+            preds[name][te] = stages.predict(subset(b, te))
         print(f"fold {n} done", flush=True)
     print(f"combined system, {args.folds}-fold grouped CV; fine-tuned: top {args.layers} layers, {args.epochs} epochs")
     print(format_table({"systems": {name: metrics(Y, P, codebook.ids) for name, P in preds.items()}}))

@@ -2,7 +2,9 @@
 
 Each variant runs the same grouped K-fold cross-validation as `scr-text evaluate` (same folds, features,
 review-level classifier, thresholds chosen on the training reviews only) and prints macro and per-code F1
-beside the shipped system's:
+beside the shipped system's. The variants add feature blocks, so they build the features and classifier
+themselves, without the rule fallback (`Stages`); on the default split the fallback hands no code to the
+rules, so the shipped row is the shipped tagger's.
 
 - ``sentence-max``: the element-wise maximum of the passage's sentence embeddings as an extra block, so that
   one telling sentence is not averaged away in a long paragraph;
