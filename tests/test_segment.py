@@ -29,6 +29,28 @@ def test_paragraph_spans_trim_whitespace_and_skip_blank_blocks():
     assert [text[a:b] for a, b in paragraph_spans(text)] == ["First para.", "Second\nstill second."]
 
 
+def test_one_paragraph_per_line_is_read_as_paragraphs_and_hard_wrapping_is_not():
+    wrapped = "The health visitor saw Child A at home and noted\nthat the flat was cold and the cot was bare."
+    text = "3. Background\nMother moved to the area in 2019 with Child A. " + "She told the GP she felt low. " * 4 + "\n" + wrapped
+    assert [text[a:b] for a, b in paragraph_spans(text)] == [
+        "3. Background", text.split("\n")[1].strip(), *wrapped.split("\n")]
+    # Every line at most the wrap width: one paragraph, wrapped.
+    assert [wrapped[a:b] for a, b in paragraph_spans(wrapped)] == [wrapped]
+    assert len(paragraph_spans(text, wrap_width=1000)) == 1
+
+
+def test_a_review_saved_one_paragraph_per_line_gives_the_same_passages(tmp_path, settings, segmenter, corpus_dir):
+    # As Word's "plain text" export writes it: one line per paragraph, no blank lines, CRLF.
+    source = (corpus_dir / "texts" / "d05.txt").read_text(encoding="utf-8")
+    f = tmp_path / "d05.txt"
+    f.write_bytes(source.replace("\n\n", "\r\n").encode("utf-8"))
+    document = ingest.read(f, settings)
+    (passages,) = segmenter.transform([document])
+    (reference,) = segmenter.transform([ingest.read(corpus_dir / "texts" / "d05.txt", settings)])
+    assert [p.text for p in passages] == [p.text for p in reference]
+    assert all(f.read_text(encoding="utf-8")[p.start:p.end] == p.text for p in passages)
+
+
 def test_long_paragraph_is_split_at_sentence_boundaries():
     sentence = "The social worker visited the family and recorded what Child A said about home. "
     text = "Heading\n\n" + sentence * 12

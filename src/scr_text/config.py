@@ -41,6 +41,7 @@ class SegmentSettings:
     disable: list[str] = field(default_factory=lambda: ["parser"])
     enable: list[str] = field(default_factory=lambda: ["senter"])
     max_passage_chars: int = 1500
+    wrap_width: int = 120
     batch_size: int = 64
 
 

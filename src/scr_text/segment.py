@@ -14,8 +14,12 @@ from .records import Document, Passage
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 
 
-def paragraph_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each blank-line-separated block, trimmed of surrounding whitespace."""
+def paragraph_spans(text: str, wrap_width: int = 120) -> list[tuple[int, int]]:
+    """(start, end) of each paragraph, trimmed of surrounding whitespace.
+
+    Paragraphs are separated by blank lines. Inside a block, single line breaks are hard wrapping
+    while every line is at most ``wrap_width`` characters; a longer line means the block holds one
+    paragraph per line, as Word's plain-text export and many other tools write them."""
     spans = []
     pos = 0
     for brk in _PARAGRAPH_BREAK.finditer(text):
@@ -25,10 +29,20 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
     out = []
     for start, end in spans:
         block = text[start:end]
-        stripped = block.strip()
-        if stripped:
-            lead = len(block) - len(block.lstrip())
-            out.append((start + lead, start + lead + len(stripped)))
+        lines = block.split("\n")
+        if len(lines) > 1 and max(len(line) for line in lines) > wrap_width:
+            pieces, offset = [], start
+            for line in lines:
+                pieces.append((offset, offset + len(line)))
+                offset += len(line) + 1
+        else:
+            pieces = [(start, end)]
+        for a, b in pieces:
+            piece = text[a:b]
+            stripped = piece.strip()
+            if stripped:
+                lead = len(piece) - len(piece.lstrip())
+                out.append((a + lead, a + lead + len(stripped)))
     return out
 
 
@@ -78,7 +92,7 @@ class Segmenter:
         """Paragraph spans, with any paragraph too long to parse in one go cut at whitespace."""
         hard = max(self.settings.max_passage_chars * 20, 20_000)
         blocks = []
-        for start, end in paragraph_spans(document.text):
+        for start, end in paragraph_spans(document.text, self.settings.wrap_width):
             while end - start > hard:
                 cut = document.text.rfind(" ", start + hard // 2, start + hard)
                 cut = cut if cut > start else start + hard
