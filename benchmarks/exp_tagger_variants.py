@@ -12,11 +12,14 @@ rules, so the shipped row is the shipped tagger's.
   item of its include notes (codebook text embedded with the same model);
 - ``rule-patterns``: one feature per rule pattern (affirmed, and negated or hypothetical) instead of the
   rule stage's per-code counts alone, so the classifier can down-weight broad phrases;
+- ``char-ngrams``: TF-IDF of character 3- to 5-grams inside word boundaries, fitted on the training reviews of
+  each fold, as an extra block beside the lemma TF-IDF (spelling variants, compounds, inflections the
+  lemmatiser leaves apart);
 - ``sentence-mil``: a sentence-level classifier (lemma TF-IDF + sentence embedding, trained on sentences that
   inherit their passage's codes, then refitted on the half of each coded passage's sentences it ranks
   highest) whose best sentence scores the passage; its calibrated score is averaged with the shipped one.
 
-    .venv/bin/python benchmarks/exp_tagger_variants.py [--variants sentence-max,...] [--folds 5]
+    .venv/bin/python benchmarks/exp_tagger_variants.py [--variants sentence-max,...] [--folds 5] [--seed N]
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-VARIANTS = ("sentence-max", "prototypes", "rule-patterns", "sentence-mil")
+VARIANTS = ("sentence-max", "prototypes", "rule-patterns", "char-ngrams", "sentence-mil")
 
 
 def sentences(passages) -> tuple[list[str], np.ndarray]:
@@ -102,6 +105,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=None, help="shuffle which reviews share a fold, as evaluate --seed")
     args = ap.parse_args()
 
     from sklearn.linear_model import LogisticRegression
@@ -126,7 +130,7 @@ def main() -> None:
         texts, owner = sentences(batch.passages)
         S = embedder.encode(texts)
         n = len(Y)
-        blocks: dict[str, np.ndarray | None] = {"shipped": None}
+        blocks: dict[str, np.ndarray | str | None] = {"shipped": None}
         wanted = args.variants.split(",")
         if "sentence-max" in wanted:
             blocks["sentence-max"] = max_by_owner(S, owner, n)
@@ -136,18 +140,27 @@ def main() -> None:
             blocks["prototypes"] = max_by_owner(S @ embedder.encode(protos).T, owner, n)
         if "rule-patterns" in wanted:
             blocks["rule-patterns"] = 0.3 * rule_pattern_block(RuleTagger(codebook, segmenter.nlp), batch.passages)
+        if "char-ngrams" in wanted:
+            blocks["char-ngrams"] = "char-ngrams"  # fitted per fold, in scores()
 
     def scores(tr, te, extra):
         feats = PassageFeatures()
         Xtr, Xte = feats.fit_transform(subset(batch, tr)), feats.transform(subset(batch, te))
-        if extra is not None:
+        if isinstance(extra, str):  # char-ngrams: fitted on the fold's training passages only
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, max_df=0.5, sublinear_tf=True,
+                                   max_features=50000).fit([batch.passages[i].text.lower() for i in tr])
+            Xtr = sparse.hstack([Xtr, char.transform([batch.passages[i].text.lower() for i in tr])], format="csr")
+            Xte = sparse.hstack([Xte, char.transform([batch.passages[i].text.lower() for i in te])], format="csr")
+        elif extra is not None:
             Xtr = sparse.hstack([Xtr, sparse.csr_matrix(extra[tr])], format="csr")
             Xte = sparse.hstack([Xte, sparse.csr_matrix(extra[te])], format="csr")
         model = ReviewGatedClassifier(codebook.ids, **options).fit(Xtr, Y[tr], groups[tr])
         return model, model.predict_proba(Xte, groups[te])
 
     preds = {name: np.zeros(Y.shape, dtype=int) for name in list(blocks) + (["sentence-mil"] if "sentence-mil" in wanted else [])}
-    for k, (tr, te) in enumerate(grouped_folds(groups, args.folds), 1):
+    for k, (tr, te) in enumerate(grouped_folds(groups, args.folds, args.seed), 1):
         for name, extra in blocks.items():
             model, p = scores(tr, te, extra)
             preds[name][te] = p >= model.thresholds_

@@ -1,5 +1,5 @@
-"""Passage features for the classifier: what the passage says (lemma TF-IDF, its embedding,
-the rule stage's hits) and where it sits (its section heading, its neighbours, its position),
+"""Passage features for the classifier: what the passage says (lemma and character n-gram TF-IDF,
+its embedding, the rule stage's hits) and where it sits (its section heading, its neighbours, its position),
 the context a careful coder also reads."""
 from __future__ import annotations
 
@@ -85,21 +85,32 @@ class PassageFeatures:
     def __init__(self, use_rules: bool = True, use_context: bool = True, weights: dict | None = None):
         self.use_rules = use_rules
         self.use_context = use_context
-        self.weights = {"tfidf": 1.0, "embedding": 1.0, "neighbours": 0.5, "heading": 0.5, "rules": 0.5, "position": 0.3,
+        self.weights = {"tfidf": 1.0, "chars": 1.0, "embedding": 1.0, "neighbours": 0.5, "heading": 0.5, "rules": 0.5, "position": 0.3,
                         "is_heading": 1.0, "document": 0.5, "document_rules": 0.5, **(weights or {})}
 
     def fit(self, batch: Batch, y=None) -> "PassageFeatures":
         self.tfidf_ = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_df=0.5, sublinear_tf=True, max_features=30000)
         self.tfidf_.fit([lemma_text(p) for p in batch.passages])
+        # Character 3- to 5-grams within words: inflections, compounds and spellings the lemmas keep apart
+        # ("safeguarding"/"safeguard", "co-sleeping"/"cosleeping"); +0.008 macro-F1 over four splits (README).
+        self.chars_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, max_df=0.5, sublinear_tf=True,
+                                      lowercase=True, max_features=50000, dtype=np.float32)
+        self.chars_.fit([p.text for p in batch.passages])
+        vectorizers = [self.tfidf_, self.chars_]
         if self.use_context:
             self.heading_tfidf_ = TfidfVectorizer(min_df=2)
             self.heading_tfidf_.fit([h or "none" for h in context(batch).headings])
+            vectorizers.append(self.heading_tfidf_)
+        for vectorizer in vectorizers:
+            # Plain ints, not numpy ones: skops writes each numpy scalar as a file of its own (27,000 of them).
+            vectorizer.vocabulary_ = {term: int(i) for term, i in vectorizer.vocabulary_.items()}
         return self
 
     def transform(self, batch: Batch) -> sparse.csr_matrix:
         w = self.weights
         blocks = [
             w["tfidf"] * self.tfidf_.transform([lemma_text(p) for p in batch.passages]),
+            w["chars"] * self.chars_.transform([p.text for p in batch.passages]),
             sparse.csr_matrix(w["embedding"] * batch.embeddings),
             sparse.csr_matrix(w["is_heading"] * np.array([[is_heading(p.text)] for p in batch.passages], dtype=np.float32)),
         ]

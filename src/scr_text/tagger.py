@@ -167,11 +167,14 @@ class TaggerModel:
 
     # -- persistence ------------------------------------------------------------------
     def save(self, out: Path) -> Path:
+        import zipfile
+
         import skops.io as sio
 
         out.mkdir(parents=True, exist_ok=True)
+        # Compressed: a fifth of the size, the load a fraction of a second slower.
         sio.dump({"features": self.stages.features, "classifier": self.stages.classifier,
-                  "fallback": self.stages.fallback}, out / "model.skops")
+                  "fallback": self.stages.fallback}, out / "model.skops", compression=zipfile.ZIP_DEFLATED)
         np.savez_compressed(out / "exemplars.npz", embeddings=self.exemplar_embeddings.astype(np.float16),
                             labels=self.exemplar_labels.astype(np.int8))
         with open(out / "exemplars.jsonl", "w", encoding="utf-8") as fh:
