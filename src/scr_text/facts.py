@@ -268,25 +268,29 @@ class FactExtractor:
 
     def _fit_risk_rules(self, reviews: list[Review], gold: dict[str, dict]) -> dict:
         """Per risk factor, the (passages, score) rule that best reproduces the gold reviews: F1 minus the
-        error in prevalence, so that the prevalence table is neither inflated nor deflated."""
+        error in prevalence, so that the prevalence table is neither inflated nor deflated. Many rules often
+        tie; like a decision threshold set midway between classes, the middle of the tied ones is taken (the
+        median passage count, then the median score), not the most permissive."""
         grid_n = self.cfg.get("risk_grid_passages", [1, 2, 3, 4, 5])
         grid_s = self.cfg.get("risk_grid_score", [0.8, 0.9, 0.95, 1.01])
-        default = (int(self.cfg.get("risk_min_passages", 3)), float(self.cfg.get("risk_min_score", 0.95)))
         out = {}
         for j, code in enumerate(self.codebook.ids):
             if self.codebook.code(code).family != "risk_factor":
                 continue
             y = np.array([code in gold[r.doc_id]["risks_present"].split(";") for r in reviews])
-            best, best_value = default, -np.inf
+            value = {}
             for n in grid_n:
                 for score in grid_s:
                     p = np.array([_risk_present(r, j, n, score) for r in reviews])
                     tp = (p & y).sum()
                     f1 = 2 * tp / (p.sum() + y.sum()) if (p.sum() + y.sum()) else 1.0
-                    value = f1 - abs(p.mean() - y.mean())
-                    if value > best_value + 1e-9:
-                        best, best_value = (int(n), float(score)), value
-            out[code] = list(best)
+                    value[(int(n), float(score))] = f1 - abs(p.mean() - y.mean())
+            best = max(value.values())
+            tied = [rule for rule, v in value.items() if v >= best - 1e-9]
+            counts = sorted({n for n, _ in tied})
+            n = counts[len(counts) // 2]
+            scores = sorted(score for m, score in tied if m == n)
+            out[code] = [n, scores[len(scores) // 2]]
         return out
 
     def predict(self, reviews: list[Review]) -> list[CaseFacts]:
