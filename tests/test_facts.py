@@ -96,3 +96,27 @@ def test_prevalence_command_writes_csv_and_html_with_gold_and_published(tmp_path
     assert "class=\"bar" in html and "Cafcass (2017)" in html and "<script" not in html
     co = pd.read_csv(tmp_path / "out" / "cooccurrence.csv", index_col=0)
     assert np.array_equal(co.values, co.values.T)
+
+
+def test_risk_rule_takes_the_middle_of_tied_rules_not_the_most_permissive(segmenter):
+    from scr_text.codebook import load_codebook
+    from scr_text.facts import FactExtractor, Review
+
+    codebook = load_codebook()
+    j = codebook.ids.index("neglect")
+
+    def review(doc_id, tagged):
+        decided = np.zeros((6, len(codebook.ids)), dtype=bool)
+        decided[:tagged, j] = True
+        return Review(doc_id, [], np.where(decided, 0.5, 0.0), decided)
+
+    extractor = FactExtractor(load_fact_config(), codebook, segmenter.nlp)
+    gold = {d: {"risks_present": "neglect" if d < "d" else ""} for d in "abcdef"}
+    # Five tagged passages in each review with neglect, none elsewhere: every rule on the grid (1-5
+    # passages, any score) reproduces gold, and the middle one is taken.
+    rules = extractor._fit_risk_rules([review(d, 5 if d < "d" else 0) for d in "abcdef"], gold)
+    assert rules["neglect"] == [3, 0.95]
+    # Two tagged passages: only rules asking for one or two passages tie.
+    rules = extractor._fit_risk_rules([review(d, 2 if d < "d" else 0) for d in "abcdef"], gold)
+    assert rules["neglect"] == [2, 0.95]
+    assert set(rules) == set(codebook.family_codes("risk_factor"))
