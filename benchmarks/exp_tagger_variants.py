@@ -32,6 +32,8 @@ import numpy as np
 from scipy import sparse
 
 VARIANTS = ("sentence-max", "prototypes", "rule-patterns", "no-char-ngrams", "sentence-mil")
+# Ablations: the shipped features with a block weighted to nothing, instead of an extra block.
+ABLATIONS = {"no-char-ngrams": {"chars": 0.0}}
 
 
 def sentences(passages) -> tuple[list[str], np.ndarray]:
@@ -130,7 +132,7 @@ def main() -> None:
         texts, owner = sentences(batch.passages)
         S = embedder.encode(texts)
         n = len(Y)
-        blocks: dict[str, np.ndarray | str | None] = {"shipped": None}
+        blocks: dict[str, np.ndarray | None] = {"shipped": None}
         wanted = args.variants.split(",")
         if "sentence-max" in wanted:
             blocks["sentence-max"] = max_by_owner(S, owner, n)
@@ -140,13 +142,12 @@ def main() -> None:
             blocks["prototypes"] = max_by_owner(S @ embedder.encode(protos).T, owner, n)
         if "rule-patterns" in wanted:
             blocks["rule-patterns"] = 0.3 * rule_pattern_block(RuleTagger(codebook, segmenter.nlp), batch.passages)
-        if "no-char-ngrams" in wanted:
-            blocks["no-char-ngrams"] = "no-char-ngrams"  # not a block: scores() switches the shipped one off
+        blocks.update({name: None for name in ABLATIONS if name in wanted})
 
-    def scores(tr, te, extra):
-        feats = PassageFeatures(weights={"chars": 0.0} if isinstance(extra, str) else None)
+    def scores(tr, te, name, extra):
+        feats = PassageFeatures(weights=ABLATIONS.get(name))
         Xtr, Xte = feats.fit_transform(subset(batch, tr)), feats.transform(subset(batch, te))
-        if isinstance(extra, np.ndarray):
+        if extra is not None:
             Xtr = sparse.hstack([Xtr, sparse.csr_matrix(extra[tr])], format="csr")
             Xte = sparse.hstack([Xte, sparse.csr_matrix(extra[te])], format="csr")
         model = ReviewGatedClassifier(codebook.ids, **options).fit(Xtr, Y[tr], groups[tr])
@@ -155,7 +156,7 @@ def main() -> None:
     preds = {name: np.zeros(Y.shape, dtype=int) for name in list(blocks) + (["sentence-mil"] if "sentence-mil" in wanted else [])}
     for k, (tr, te) in enumerate(grouped_folds(groups, args.folds, args.seed), 1):
         for name, extra in blocks.items():
-            model, p = scores(tr, te, extra)
+            model, p = scores(tr, te, name, extra)
             preds[name][te] = p >= model.thresholds_
             if name == "shipped" and "sentence-mil" in preds:
                 # The sentence model's out-of-fold scores on the training reviews (inner folds), calibrated

@@ -271,9 +271,10 @@ def render_card(card: dict) -> str:
         "Multi-label theme tagger for safeguarding case-review passages: the rule stage's hits, lemma and character",
         "n-gram TF-IDF, the passage embedding (all-MiniLM-L6-v2) and its context (section heading, neighbours,",
         "position) feed one logistic regression per code; probabilities are Platt-calibrated on review-grouped",
-        "out-of-fold scores and each code's threshold maximises out-of-fold F1. For the codes listed under \"review-level stage\" the",
-        "score is P(review has the code) x P(passage has it | review has it): a review-level logistic regression",
-        "over summaries of the review's passage scores, times a passage model trained on reviews that have the code.",
+        "out-of-fold scores and each code's threshold maximises out-of-fold F1. For the codes listed under",
+        "\"review-level stage\" the score is P(review has the code) x P(passage has it | review has it): a",
+        "review-level logistic regression over summaries of the review's passage scores, times a passage model",
+        "trained on reviews that have the code.",
         "",
         f"- Review-level stage: {', '.join(card.get('review_gated', [])) or 'no code'}",
         f"- Decided by the rule stage alone (the classifier's out-of-fold F1 on the training reviews was lower): "
