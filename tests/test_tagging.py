@@ -398,3 +398,29 @@ def test_a_code_in_one_training_review_is_decided_by_its_rules_on_a_new_review(t
     for items in evidence:
         kinds = [e["type"] for e in items]
         assert "rule" in kinds and "rules" in kinds and "classifier" not in kinds and "review" not in kinds
+
+
+def test_passage_features_read_each_passage_in_its_review(tmp_path, settings, segmenter, codebook, corpus_subset):
+    """Context follows the review a passage sits in (heading above it, position 0..1 within its review), and
+    fitting and transforming in one step (training) gives the features tagging computes afresh."""
+    from scr_text.corpus import load_corpus
+    from scr_text.evaluate import subset
+    from scr_text.features import PassageFeatures, context
+    from scr_text.store import Store
+    from scr_text.train import corpus_batch
+
+    corpus = load_corpus(corpus_subset(tmp_path / "c", ["d01", "d02"]))
+    with Store(tmp_path / "s.sqlite") as store:
+        batch, _, groups, _ = corpus_batch(corpus, store, settings, codebook, segmenter, progress=False)
+    ctx = context(batch)
+    for doc in ("d01", "d02"):
+        rows = np.flatnonzero(groups == doc)
+        assert ctx.position[rows[0], 0] == 0 and ctx.position[rows[-1], 0] == 1
+        assert batch.passages[rows[0]].text == "1. Introduction" and ctx.headings[rows[1]] == "introduction"
+        np.testing.assert_allclose(ctx.document[rows[0]], batch.embeddings[rows].mean(axis=0), rtol=1e-5)
+    once = PassageFeatures().fit_transform(batch)
+    fitted = PassageFeatures().fit(batch)
+    assert (abs(once - fitted.transform(batch)) > 1e-6).nnz == 0
+    # One review alone reads the same as within the batch: nothing leaks across reviews.
+    d02 = np.flatnonzero(groups == "d02")
+    assert (abs(fitted.transform(subset(batch, d02)) - once[d02]) > 1e-6).nnz == 0

@@ -89,6 +89,9 @@ class PassageFeatures:
                         "is_heading": 1.0, "document": 0.5, "document_rules": 0.5, **(weights or {})}
 
     def fit(self, batch: Batch, y=None) -> "PassageFeatures":
+        return self._fit(batch, context(batch) if self.use_context else None)
+
+    def _fit(self, batch: Batch, ctx: Context | None) -> "PassageFeatures":
         self.tfidf_ = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_df=0.5, sublinear_tf=True, max_features=30000)
         self.tfidf_.fit([lemma_text(p) for p in batch.passages])
         # Character 3- to 5-grams within words: word parts that lemmas keep apart (compounds, hyphenated and
@@ -99,7 +102,7 @@ class PassageFeatures:
         vectorizers = [self.tfidf_, self.chars_]
         if self.use_context:
             self.heading_tfidf_ = TfidfVectorizer(min_df=2)
-            self.heading_tfidf_.fit([h or "none" for h in context(batch).headings])
+            self.heading_tfidf_.fit([h or "none" for h in ctx.headings])
             vectorizers.append(self.heading_tfidf_)
         for vectorizer in vectorizers:
             # Plain ints, not numpy ones: skops writes each numpy scalar as a file of its own, one per term.
@@ -107,6 +110,9 @@ class PassageFeatures:
         return self
 
     def transform(self, batch: Batch) -> sparse.csr_matrix:
+        return self._transform(batch, context(batch) if self.use_context else None)
+
+    def _transform(self, batch: Batch, ctx: Context | None) -> sparse.csr_matrix:
         w = self.weights
         blocks = [
             w["tfidf"] * self.tfidf_.transform([lemma_text(p) for p in batch.passages]),
@@ -117,7 +123,6 @@ class PassageFeatures:
         if self.use_rules:
             blocks.append(sparse.csr_matrix(w["rules"] * batch.rules))
         if self.use_context:
-            ctx = context(batch)
             blocks += [
                 w["heading"] * self.heading_tfidf_.transform([h or "none" for h in ctx.headings]),
                 sparse.csr_matrix(w["neighbours"] * ctx.neighbours),
@@ -129,4 +134,5 @@ class PassageFeatures:
         return sparse.hstack(blocks, format="csr").astype(np.float32)
 
     def fit_transform(self, batch: Batch, y=None) -> sparse.csr_matrix:
-        return self.fit(batch).transform(batch)
+        ctx = context(batch) if self.use_context else None  # computed once for both steps
+        return self._fit(batch, ctx)._transform(batch, ctx)
