@@ -1,5 +1,5 @@
-"""Experiment, not part of the pipeline: variants of the combined tagger that were measured and not kept,
-and one ablation of a block that was.
+"""Experiment, not part of the pipeline: variants of the combined tagger that were measured and not kept (or,
+``ngram-weighting``, kept as a setting that is off by default), and one ablation of a block that was.
 
 Each variant runs the same grouped K-fold cross-validation as `scr-text evaluate` (same folds, features,
 review-level classifier, thresholds chosen on the training reviews only) and prints macro and per-code F1
@@ -15,6 +15,8 @@ to the rules, so the shipped row is the shipped tagger's (on the ``--seed`` spli
   rule stage's per-code counts alone, so the classifier can down-weight broad phrases;
 - ``no-char-ngrams``: the shipped tagger without its character n-gram TF-IDF block (an ablation: the block was
   measured as a variant here and then shipped);
+- ``ngram-weighting``: each code's n-gram columns weighted by naive Bayes log-count ratios before its
+  regression (``tagger.ngram_weighting: true``; off by default, see the README's "Known gaps");
 - ``sentence-mil``: a sentence-level classifier (lemma TF-IDF + sentence embedding, trained on sentences that
   inherit their passage's codes, then refitted on the half of each coded passage's sentences it ranks
   highest) whose best sentence scores the passage; its calibrated score is averaged with the shipped one.
@@ -31,9 +33,9 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-VARIANTS = ("sentence-max", "prototypes", "rule-patterns", "no-char-ngrams", "sentence-mil")
-# Ablations: the shipped features with a block weighted to nothing, instead of an extra block.
-ABLATIONS = {"no-char-ngrams": {"chars": 0.0}}
+VARIANTS = ("sentence-max", "prototypes", "rule-patterns", "no-char-ngrams", "ngram-weighting", "sentence-mil")
+# Settings changed instead of an extra block: a feature block weighted to nothing, or a classifier option.
+OVERRIDES = {"no-char-ngrams": {"weights": {"chars": 0.0}}, "ngram-weighting": {"ngram_weighting": True}}
 
 
 def sentences(passages) -> tuple[list[str], np.ndarray]:
@@ -142,15 +144,18 @@ def main() -> None:
             blocks["prototypes"] = max_by_owner(S @ embedder.encode(protos).T, owner, n)
         if "rule-patterns" in wanted:
             blocks["rule-patterns"] = 0.3 * rule_pattern_block(RuleTagger(codebook, segmenter.nlp), batch.passages)
-        blocks.update({name: None for name in ABLATIONS if name in wanted})
+        blocks.update({name: None for name in OVERRIDES if name in wanted})
 
     def scores(tr, te, name, extra):
-        feats = PassageFeatures(weights=ABLATIONS.get(name))
+        override = OVERRIDES.get(name, {})
+        feats = PassageFeatures(weights=override.get("weights"))
         Xtr, Xte = feats.fit_transform(subset(batch, tr)), feats.transform(subset(batch, te))
         if extra is not None:
             Xtr = sparse.hstack([Xtr, sparse.csr_matrix(extra[tr])], format="csr")
             Xte = sparse.hstack([Xte, sparse.csr_matrix(extra[te])], format="csr")
-        model = ReviewGatedClassifier(codebook.ids, **options).fit(Xtr, Y[tr], groups[tr])
+        weighted = feats.ngram_columns_ if override.get("ngram_weighting", options["ngram_weighting"]) else None
+        model = ReviewGatedClassifier(codebook.ids, C=options["C"], review_C=options["review_C"],
+                                      weighted_columns=weighted).fit(Xtr, Y[tr], groups[tr])
         return model, model.predict_proba(Xte, groups[te])
 
     preds = {name: np.zeros(Y.shape, dtype=int) for name in list(blocks) + (["sentence-mil"] if "sentence-mil" in wanted else [])}

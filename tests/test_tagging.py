@@ -259,6 +259,35 @@ def test_a_code_found_in_two_reviews_held_out_together_is_still_learnt():
     assert decided[:20].mean() > 0.8 and decided[20:].mean() < 0.2
 
 
+def test_ngram_weighting_favours_columns_that_lean_to_a_side_and_is_folded_into_the_model():
+    """Per code, an n-gram column found only in the code's passages (or only outside them) weighs more than one
+    spread evenly; columns outside the n-gram range keep weight 1; and the saved model, a plain logistic
+    regression, scores unweighted features exactly as it was trained to score the weighted ones."""
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    from scr_text.classify import ThemeClassifier, ngram_weights
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([1, 0], 100)
+    X = np.zeros((200, 6))
+    X[:100, 0] = rng.uniform(0.1, 1, 100)  # only in coded passages
+    X[100:, 1] = rng.uniform(0.1, 1, 100)  # only in the others
+    X[:, 2] = rng.uniform(0.1, 1, 200)  # everywhere alike
+    X[:, 3:] = rng.normal(0, 1, (200, 3))  # dense features, outside the n-gram range
+    X = sparse.csr_matrix(X)
+    scale = ngram_weights(X, y, (0, 3))
+    assert scale[0] > 2 and scale[1] > 2 and scale[2] == pytest.approx(1, abs=0.05)
+    assert (scale[3:] == 1).all()
+    groups = np.array([f"r{i % 10}" for i in range(200)])
+    model = ThemeClassifier(["c"], weighted_columns=(0, 3)).fit(X, y[:, None], groups).models_[0]
+    reference = LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear", max_iter=2000)
+    reference.fit(sparse.csr_matrix(X.multiply(scale)), y)
+    assert type(model) is LogisticRegression
+    np.testing.assert_allclose(model.decision_function(X), reference.decision_function(X.multiply(scale)),
+                               rtol=1e-6, atol=1e-8)
+
+
 def test_review_stage_leaves_a_code_alone_when_the_review_tells_nothing():
     from scr_text.review_gate import ReviewGatedClassifier
 
@@ -424,3 +453,20 @@ def test_passage_features_read_each_passage_in_its_review(tmp_path, settings, se
     # One review alone reads the same as within the batch: nothing leaks across reviews.
     d02 = np.flatnonzero(groups == "d02")
     assert (abs(fitted.transform(subset(batch, d02)) - once[d02]) > 1e-6).nnz == 0
+
+
+def test_ngram_weighting_setting_is_read_from_the_config_and_checked(tmp_path):
+    from scr_text.config import DEFAULT_CONFIG, classifier_options, load_settings
+    from scr_text.errors import UserError
+
+    assert classifier_options(load_settings())["ngram_weighting"] is False  # the committed model's setting
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    assert "ngram_weighting: false" in text
+    for value, expected in (("true", True), ("'yes'", None)):
+        path = tmp_path / f"p{len(value)}.yaml"
+        path.write_text(text.replace("ngram_weighting: false", f"ngram_weighting: {value}"), encoding="utf-8")
+        if expected is None:
+            with pytest.raises(UserError, match="ngram_weighting must be true or false"):
+                classifier_options(load_settings(path))
+        else:
+            assert classifier_options(load_settings(path))["ngram_weighting"] is expected

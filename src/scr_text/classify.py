@@ -1,9 +1,12 @@
 """The classifier stage: one logistic regression per code over the passage features, with
 probabilities calibrated (Platt scaling) on out-of-fold scores and a per-code decision threshold
-tuned on those same out-of-fold scores. Folds are grouped by review, never by paragraph."""
+tuned on those same out-of-fold scores. Folds are grouped by review, never by paragraph.
+
+Optionally the n-gram columns are weighted per code before its regression sees them (``ngram_weights``)."""
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
@@ -31,17 +34,44 @@ def best_threshold(y: np.ndarray, p: np.ndarray, floor: float = 0.05) -> float:
     return float(max(floor, (p[order[k]] + nxt) / 2))
 
 
+def ngram_weights(X, y: np.ndarray, columns: tuple[int, int], alpha: float = 1.0) -> np.ndarray:
+    """Per-column scale for one code: 1 + |log-count ratio| on the n-gram columns ``columns`` (start, stop), 1
+    elsewhere. The log-count ratio compares a column's share of the TF-IDF mass in the code's passages with its
+    share in the others (the naive Bayes weighting of Wang and Manning's NBSVM, 2012); kept at 1 or more here, so
+    no n-gram is switched off, only those that lean to one side are let count for more before the regulariser
+    shrinks them. Computed from the labels, so only ever on the rows a model is trained on."""
+    start, stop = columns
+    T = X[:, start:stop]
+    pos = alpha + np.asarray(T[y == 1].sum(axis=0)).ravel()
+    neg = alpha + np.asarray(T[y == 0].sum(axis=0)).ravel()
+    scale = np.ones(X.shape[1])
+    scale[start:stop] = 1 + np.abs(np.log(pos / pos.sum()) - np.log(neg / neg.sum()))
+    return scale
+
+
 class ThemeClassifier:
     """Multi-label: ``fit(X, Y, groups)``, ``predict_proba(X) -> (n, k)``, ``predict(X) -> bool (n, k)``."""
 
-    def __init__(self, codes: list[str], C: float = 4.0, n_splits: int = 5, class_weight: str | None = "balanced"):
+    def __init__(self, codes: list[str], C: float = 4.0, n_splits: int = 5, class_weight: str | None = "balanced",
+                 weighted_columns: tuple[int, int] | None = None):
         self.codes = list(codes)
         self.C = C
         self.n_splits = n_splits
         self.class_weight = class_weight
+        self.weighted_columns = weighted_columns  # n-gram columns to weight per code (None: no weighting)
 
     def _model(self) -> LogisticRegression:
         return LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=2000)
+
+    def _fit_model(self, X, y: np.ndarray) -> LogisticRegression:
+        if self.weighted_columns is None:
+            return self._model().fit(X, y)
+        scale = ngram_weights(X, y, self.weighted_columns)
+        model = self._model().fit(sparse.csr_matrix(X.multiply(scale)), y)
+        # Folded into the coefficients: the model scores unweighted features as it scored the weighted ones,
+        # and is saved as a plain logistic regression.
+        model.coef_ = model.coef_ * scale
+        return model
 
     def fit(self, X, Y: np.ndarray, groups) -> "ThemeClassifier":
         Y = np.asarray(Y, dtype=int)
@@ -58,8 +88,8 @@ class ThemeClassifier:
                     # code found in a few reviews all held out together: it turned the calibration upside down.)
                     self.oof_proba_[test, j] = y[train].max()
                     continue
-                scores[test] = self._model().fit(X[train], y[train]).decision_function(X[test])
-            model = self._model().fit(X, y) if 0 < y.sum() < len(y) else None
+                scores[test] = self._fit_model(X[train], y[train]).decision_function(X[test])
+            model = self._fit_model(X, y) if 0 < y.sum() < len(y) else None
             scored = ~np.isnan(scores)
             platt = None
             if 0 < y[scored].sum() < scored.sum():

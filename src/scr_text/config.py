@@ -118,9 +118,13 @@ def load_settings(path: str | Path | None = None) -> Settings:
 
 
 def classifier_options(settings: Settings) -> dict[str, float]:
-    """The classifier's regularisation (``tagger.C``, ``tagger.review_C`` in pipeline.yaml)."""
+    """The classifier's settings (``tagger.C``, ``tagger.review_C``, ``tagger.ngram_weighting`` in pipeline.yaml)."""
     tagger = settings.extra.get("tagger", {})
-    return {"C": float(tagger.get("C", 4.0)), "review_C": float(tagger.get("review_C", 10.0))}
+    weighting = tagger.get("ngram_weighting", False)
+    if not isinstance(weighting, bool):
+        raise UserError(f"tagger.ngram_weighting must be true or false, not {weighting!r}")
+    return {"C": float(tagger.get("C", 4.0)), "review_C": float(tagger.get("review_C", 10.0)),
+            "ngram_weighting": weighting}
 
 
 def load_stage_config(path: str | Path, what: str, required: str) -> dict:

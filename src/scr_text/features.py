@@ -99,6 +99,8 @@ class PassageFeatures:
         self.chars_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, max_df=0.5, sublinear_tf=True,
                                       lowercase=True, max_features=50000, dtype=np.float32)
         self.chars_.fit([p.text for p in batch.passages])
+        # The two n-gram blocks lead the feature matrix (``transform``): the classifier may weight them per code.
+        self.ngram_columns_ = (0, len(self.tfidf_.vocabulary_) + len(self.chars_.vocabulary_))
         vectorizers = [self.tfidf_, self.chars_]
         if self.use_context:
             self.heading_tfidf_ = TfidfVectorizer(min_df=2)

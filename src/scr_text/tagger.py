@@ -124,8 +124,11 @@ class Stages:
     @classmethod
     def fit(cls, batch: Batch, Y: np.ndarray, groups, codes: list[str], options: dict | None = None,
             use_rules: bool = True) -> "Stages":
+        options = dict(options or {})
         features = PassageFeatures(use_rules=use_rules)
-        classifier = ReviewGatedClassifier(codes, **(options or {})).fit(features.fit_transform(batch), Y, groups)
+        X = features.fit_transform(batch)
+        weighted = features.ngram_columns_ if options.pop("ngram_weighting", False) else None
+        classifier = ReviewGatedClassifier(codes, weighted_columns=weighted, **options).fit(X, Y, groups)
         fallback = RuleFallback().fit(batch.rule_hits, Y, classifier.oof_proba_, classifier.thresholds_) if use_rules else None
         return cls(features, classifier, fallback)
 
