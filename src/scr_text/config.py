@@ -117,7 +117,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
     return Settings(**kwargs, extra=extra, source=cfg_path)
 
 
-def classifier_options(settings: Settings) -> dict[str, float]:
+def classifier_options(settings: Settings) -> dict[str, float | bool]:
     """The classifier's settings (``tagger.C``, ``tagger.review_C``, ``tagger.ngram_weighting`` in pipeline.yaml)."""
     tagger = settings.extra.get("tagger", {})
     weighting = tagger.get("ngram_weighting", False)

@@ -282,6 +282,8 @@ def render_card(card: dict) -> str:
         f"- Review-level stage: {', '.join(card.get('review_gated', [])) or 'no code'}",
         f"- Decided by the rule stage alone (the classifier's out-of-fold F1 on the training reviews was lower): "
         f"{', '.join(card.get('rules_decide', [])) or 'no code'}",
+        *(["- N-gram columns weighted per code by naive Bayes log-count ratios (`tagger.ngram_weighting`)"]
+          if card.get("ngram_weighting") else []),
         f"- Trained: {card.get('trained_at')}",
         f"- Training data: `{card.get('corpus')}` ({card.get('n_documents')} reviews, {card.get('n_passages')} passages), hash `{card.get('corpus_hash')}`",
         f"- Codebook hash: `{card.get('codebook_hash')}`",
