@@ -77,6 +77,7 @@ def _bad_inputs(tmp_path, corpus_dir):
         "blank.txt": b"   \n\n\t \n",
         "binary.txt": bytes(range(256)) * 40,
         "notes.rtf": b"{\\rtf1 hello}",
+        "missing_review": None,  # never written: a mistyped path, without an extension
         "corrupt.pdf": b"%PDF-1.4\n" + b"\x13\x37garbage" * 50,
         "truncated.pdf": good_pdf[: len(good_pdf) // 3],
         "textless.pdf": None,
@@ -119,6 +120,7 @@ def test_every_bad_input_fails_alone_with_one_clear_line(tmp_path, settings, sto
         assert "\n" not in line and "Traceback" not in line
     expect = {
         "empty.txt": "empty", "blank.txt": "empty", "binary.txt": "binary", "notes.rtf": "unsupported",
+        "missing_review": "no such file or folder",
         "corrupt.pdf": "PDF", "truncated.pdf": "PDF", "textless.pdf": "no extractable text",
         "locked.pdf": "encrypted", "fake.docx": "not a valid DOCX", "bomb.docx": "decompression bomb",
         "traversal.docx": "outside the archive", "copy_of_d01.txt": "duplicate of already stored document 'd01'",

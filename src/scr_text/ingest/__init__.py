@@ -39,11 +39,13 @@ def read(path: str | Path, settings: Settings, doc_id: str | None = None) -> Doc
     """Read one file into a Document, or raise IngestError naming the file and the reason."""
     p = Path(path)
     name = str(p)
+    if not p.exists():  # before the type check: a mistyped path is the likelier mistake
+        raise IngestError(name, "no such file or folder")
     fmt = SUPPORTED.get(p.suffix.lower())
     if fmt is None:
         raise IngestError(name, f"unsupported file type '{p.suffix or '(none)'}' (use .txt, .md, .docx or .pdf)")
     if not p.is_file():
-        raise IngestError(name, "no such file")
+        raise IngestError(name, "is not a regular file")
     size = p.stat().st_size
     if size > settings.limits.max_file_bytes:
         raise IngestError(name, f"is {size} bytes (limit {settings.limits.max_file_bytes})")
