@@ -17,6 +17,12 @@ to the rules, so the shipped row is the shipped tagger's (on the ``--seed`` spli
   measured as a variant here and then shipped);
 - ``ngram-weighting``: each code's n-gram columns weighted by naive Bayes log-count ratios before its
   regression (``tagger.ngram_weighting: true``; off by default, see the README's "Known gaps");
+- ``layer-mix``: the mean of the encoder's token vectors at each of its middle layers (2 to 5), each scaled to
+  unit length, as an extra block beside the final layer's embedding (linear probes often read more from
+  middle layers than from the last);
+- ``stacking``: every code's out-of-fold passage probability (the first model's, on the training reviews;
+  its predictions on the test reviews) appended to the features of a second, otherwise identical model, so
+  that each code can read the others (analysis with masked risk, recording with information sharing);
 - ``sentence-mil``: a sentence-level classifier (lemma TF-IDF + sentence embedding, trained on sentences that
   inherit their passage's codes, then refitted on the half of each coded passage's sentences it ranks
   highest) whose best sentence scores the passage; its calibrated score is averaged with the shipped one.
@@ -33,7 +39,8 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-VARIANTS = ("sentence-max", "prototypes", "rule-patterns", "no-char-ngrams", "ngram-weighting", "sentence-mil")
+VARIANTS = ("sentence-max", "prototypes", "rule-patterns", "no-char-ngrams", "ngram-weighting", "layer-mix", "stacking",
+            "sentence-mil")
 # Settings changed instead of an extra block: a feature block weighted to nothing, or a classifier option.
 OVERRIDES = {"no-char-ngrams": {"weights": {"chars": 0.0}}, "ngram-weighting": {"ngram_weighting": True}}
 
@@ -52,6 +59,26 @@ def max_by_owner(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
     out = np.full((n,) + values.shape[1:], -np.inf, dtype=float)
     np.maximum.at(out, owner, values)
     return out
+
+
+def middle_layers(model_dir, texts, layers=range(2, 6), batch_size=32) -> np.ndarray:
+    """Mean-pooled token vectors of the given hidden layers, each scaled to unit length, concatenated and
+    scaled so that the block has unit length too."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    encoder = SentenceTransformer(str(model_dir), device="cpu")
+    tokenizer, transformer = encoder.tokenizer, encoder[0].auto_model
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(texts), batch_size):
+            enc = tokenizer(texts[i:i + batch_size], padding=True, truncation=True,
+                            max_length=encoder.max_seq_length, return_tensors="pt")
+            hidden = transformer(**enc, output_hidden_states=True).hidden_states
+            mask = enc["attention_mask"].unsqueeze(-1).float()
+            pooled = [((hidden[k] * mask).sum(1) / mask.sum(1)).numpy() for k in layers]
+            out.append(np.hstack([v / np.linalg.norm(v, axis=1, keepdims=True) for v in pooled]))
+    return np.vstack(out) / np.sqrt(len(layers))
 
 
 def rule_pattern_block(rules, passages) -> np.ndarray:
@@ -144,7 +171,13 @@ def main() -> None:
             blocks["prototypes"] = max_by_owner(S @ embedder.encode(protos).T, owner, n)
         if "rule-patterns" in wanted:
             blocks["rule-patterns"] = 0.3 * rule_pattern_block(RuleTagger(codebook, segmenter.nlp), batch.passages)
+        if "layer-mix" in wanted:
+            from scr_text.embed import resolve_model_path
+
+            blocks["layer-mix"] = middle_layers(resolve_model_path(settings.embed.model), [p.text for p in batch.passages])
         blocks.update({name: None for name in OVERRIDES if name in wanted})
+        if "stacking" in wanted:
+            blocks["stacking"] = None
 
     def scores(tr, te, name, extra):
         override = OVERRIDES.get(name, {})
@@ -154,8 +187,14 @@ def main() -> None:
             Xtr = sparse.hstack([Xtr, sparse.csr_matrix(extra[tr])], format="csr")
             Xte = sparse.hstack([Xte, sparse.csr_matrix(extra[te])], format="csr")
         weighted = feats.ngram_columns_ if override.get("ngram_weighting", options["ngram_weighting"]) else None
-        model = ReviewGatedClassifier(codebook.ids, C=options["C"], review_C=options["review_C"],
-                                      weighted_columns=weighted).fit(Xtr, Y[tr], groups[tr])
+        fit = lambda A: ReviewGatedClassifier(codebook.ids, C=options["C"], review_C=options["review_C"],  # noqa: E731
+                                              weighted_columns=weighted).fit(A, Y[tr], groups[tr])
+        model = fit(Xtr)
+        if name == "stacking":
+            first = model.passage_
+            Xtr = sparse.hstack([Xtr, sparse.csr_matrix(first.oof_proba_)], format="csr")
+            Xte = sparse.hstack([Xte, sparse.csr_matrix(first.predict_proba(Xte))], format="csr")
+            model = fit(Xtr)
         return model, model.predict_proba(Xte, groups[te])
 
     preds = {name: np.zeros(Y.shape, dtype=int) for name in list(blocks) + (["sentence-mil"] if "sentence-mil" in wanted else [])}
