@@ -187,8 +187,10 @@ def main() -> None:
             Xtr = sparse.hstack([Xtr, sparse.csr_matrix(extra[tr])], format="csr")
             Xte = sparse.hstack([Xte, sparse.csr_matrix(extra[te])], format="csr")
         weighted = feats.ngram_columns_ if override.get("ngram_weighting", options["ngram_weighting"]) else None
-        fit = lambda A: ReviewGatedClassifier(codebook.ids, C=options["C"], review_C=options["review_C"],  # noqa: E731
-                                              weighted_columns=weighted).fit(A, Y[tr], groups[tr])
+        def fit(X):
+            return ReviewGatedClassifier(codebook.ids, C=options["C"], review_C=options["review_C"],
+                                         weighted_columns=weighted).fit(X, Y[tr], groups[tr])
+
         model = fit(Xtr)
         if name == "stacking":
             first = model.passage_
