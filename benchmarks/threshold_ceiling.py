@@ -1,0 +1,77 @@
+"""Experiment, not part of the pipeline: is the tagger short of its macro-F1 target because of where it cuts
+its scores or because of how it ranks passages?
+
+Same review-grouped folds and combined system as `scr-text evaluate` (features, review-level classifier,
+rule fallback). Per code, the held-out scores pooled over folds are cut two ways: at the thresholds each
+fold chose on its training reviews (the shipped rule, = `evaluate`'s combined row), and at the one cut that
+maximises F1 on those held-out scores themselves. The second looks at the answers, so it is not a result:
+it is what the best single threshold per code would reach with these scores (a threshold per fold can do
+a little better, as the shipped ones do for a code whose folds' scores sit at different levels). Average
+precision and ROC AUC describe the ranking itself.
+
+    .venv/bin/python benchmarks/threshold_ceiling.py [--folds 5] [--seed N]
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def best_cut_f1(y: np.ndarray, s: np.ndarray) -> float:
+    """The highest F1 of ``s >= t`` over every cut t (each distinct score), in one sorted pass."""
+    order = np.argsort(-s, kind="stable")
+    s, y = s[order], y[order]
+    tp = np.cumsum(y)
+    last = np.r_[s[1:] != s[:-1], True]  # a cut can only fall after the last of tied scores
+    k = np.arange(1, len(s) + 1)
+    f1 = 2 * tp / (k + y.sum())
+    return float(f1[last].max()) if y.any() else float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=None)
+    args = ap.parse_args()
+
+    from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
+
+    from scr_text.classify import grouped_folds
+    from scr_text.codebook import load_codebook
+    from scr_text.config import DEFAULT_CORPUS, classifier_options, load_settings
+    from scr_text.corpus import load_corpus
+    from scr_text.evaluate import subset
+    from scr_text.segment import Segmenter
+    from scr_text.store import Store
+    from scr_text.tagger import Stages
+    from scr_text.train import corpus_batch
+
+    settings, codebook = load_settings(), load_codebook()
+    with tempfile.TemporaryDirectory() as tmp:
+        batch, Y, groups, _ = corpus_batch(load_corpus(DEFAULT_CORPUS), Store(Path(tmp) / "ceiling.sqlite"), settings,
+                                           codebook, Segmenter(settings.segment))
+    groups = np.asarray(groups)
+    scores, cuts = np.zeros(Y.shape), np.zeros(Y.shape)
+    for n, (tr, te) in enumerate(grouped_folds(groups, args.folds, args.seed), 1):
+        stages = Stages.fit(subset(batch, tr), Y[tr], groups[tr], codebook.ids, classifier_options(settings))
+        scores[te] = stages.scores(subset(batch, te))[0]
+        cuts[te] = stages.thresholds
+        print(f"fold {n} done", flush=True)
+
+    print(f"{'code':<24}{'F1 shipped':>11}{'F1 best cut':>12}{'AP':>7}{'AUC':>7}")
+    rows = []
+    for j, code in enumerate(codebook.ids):
+        y, s = Y[:, j].astype(int), scores[:, j]
+        row = (f1_score(y, s >= cuts[:, j], zero_division=0), best_cut_f1(y, s),
+               average_precision_score(y, s), roc_auc_score(y, s))
+        rows.append(row)
+        print(f"{code:<24}{row[0]:>11.3f}{row[1]:>12.3f}{row[2]:>7.3f}{row[3]:>7.3f}")
+    mean = np.mean(rows, axis=0)
+    print(f"{'macro':<24}{mean[0]:>11.3f}{mean[1]:>12.3f}{mean[2]:>7.3f}{mean[3]:>7.3f}")
+
+
+if __name__ == "__main__":
+    main()
