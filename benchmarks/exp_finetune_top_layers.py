@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import argparse
 import copy
-import tempfile
-from pathlib import Path
 
 import numpy as np
+
+from shipped_corpus import shipped_batch
 
 
 def main() -> None:
@@ -30,23 +30,16 @@ def main() -> None:
 
     from scr_text.classify import grouped_folds
     from scr_text.codebook import load_codebook
-    from scr_text.config import DEFAULT_CORPUS, classifier_options, load_settings
-    from scr_text.corpus import load_corpus
+    from scr_text.config import classifier_options, load_settings
     from scr_text.embed import resolve_model_path
     from scr_text.evaluate import format_table, metrics, subset
     from scr_text.features import Batch
-    from scr_text.segment import Segmenter
-    from scr_text.store import Store
-    from scr_text.train import corpus_batch
     from scr_text.tagger import Stages
 
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     settings, codebook = load_settings(), load_codebook()
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "exp.sqlite")
-        batch, Y, groups, _ = corpus_batch(load_corpus(DEFAULT_CORPUS), store, settings, codebook,
-                                           Segmenter(settings.segment), progress=False)
+    batch, Y, groups = shipped_batch(settings, codebook, progress=False)
     texts = [p.text for p in batch.passages]
     path = str(resolve_model_path(settings.embed.model))
     tokenizer, encoder = AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()

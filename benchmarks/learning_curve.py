@@ -11,10 +11,10 @@ rising at the full share says more coded reviews, not another model, is what the
 from __future__ import annotations
 
 import argparse
-import tempfile
-from pathlib import Path
 
 import numpy as np
+
+from shipped_corpus import shipped_batch
 
 
 def main() -> None:
@@ -26,19 +26,12 @@ def main() -> None:
 
     from scr_text.classify import grouped_folds
     from scr_text.codebook import load_codebook
-    from scr_text.config import DEFAULT_CORPUS, classifier_options, load_settings
-    from scr_text.corpus import load_corpus
+    from scr_text.config import classifier_options, load_settings
     from scr_text.evaluate import metrics, subset
-    from scr_text.segment import Segmenter
-    from scr_text.store import Store
     from scr_text.tagger import Stages
-    from scr_text.train import corpus_batch
 
     settings, codebook = load_settings(), load_codebook()
-    with tempfile.TemporaryDirectory() as tmp:
-        batch, Y, groups, _ = corpus_batch(load_corpus(DEFAULT_CORPUS), Store(Path(tmp) / "curve.sqlite"), settings,
-                                           codebook, Segmenter(settings.segment))
-    groups = np.asarray(groups)
+    batch, Y, groups = shipped_batch(settings, codebook)
     splits = grouped_folds(groups, args.folds)
     practice = [j for j, c in enumerate(codebook.ids) if c in codebook.family_codes("practice_learning")]
     print(f"{'share':>6}{'reviews/fold':>14}{'macro-F1':>10}{'s.d.':>7}{'practice F1':>13}")

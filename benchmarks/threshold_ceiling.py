@@ -14,10 +14,10 @@ precision and ROC AUC describe the ranking itself.
 from __future__ import annotations
 
 import argparse
-import tempfile
-from pathlib import Path
 
 import numpy as np
+
+from shipped_corpus import shipped_batch
 
 
 def best_cut_f1(y: np.ndarray, s: np.ndarray) -> float:
@@ -41,19 +41,12 @@ def main() -> None:
 
     from scr_text.classify import grouped_folds
     from scr_text.codebook import load_codebook
-    from scr_text.config import DEFAULT_CORPUS, classifier_options, load_settings
-    from scr_text.corpus import load_corpus
+    from scr_text.config import classifier_options, load_settings
     from scr_text.evaluate import subset
-    from scr_text.segment import Segmenter
-    from scr_text.store import Store
     from scr_text.tagger import Stages
-    from scr_text.train import corpus_batch
 
     settings, codebook = load_settings(), load_codebook()
-    with tempfile.TemporaryDirectory() as tmp:
-        batch, Y, groups, _ = corpus_batch(load_corpus(DEFAULT_CORPUS), Store(Path(tmp) / "ceiling.sqlite"), settings,
-                                           codebook, Segmenter(settings.segment))
-    groups = np.asarray(groups)
+    batch, Y, groups = shipped_batch(settings, codebook)
     scores, cuts = np.zeros(Y.shape), np.zeros(Y.shape)
     for n, (tr, te) in enumerate(grouped_folds(groups, args.folds, args.seed), 1):
         stages = Stages.fit(subset(batch, tr), Y[tr], groups[tr], codebook.ids, classifier_options(settings))

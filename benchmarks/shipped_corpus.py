@@ -1,0 +1,20 @@
+"""For the experiments beside it: the shipped corpus (corpora/dev) as the tagger's cross-validation sees it,
+ingested into a throwaway store, so that no run touches the project store."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+
+def shipped_batch(settings, codebook, progress: bool = True):
+    """(batch, gold labels, review groups) of the shipped corpus, with the default segmenter."""
+    from scr_text.config import DEFAULT_CORPUS
+    from scr_text.corpus import load_corpus
+    from scr_text.segment import Segmenter
+    from scr_text.store import Store
+    from scr_text.train import corpus_batch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        batch, Y, groups, _ = corpus_batch(load_corpus(DEFAULT_CORPUS), Store(Path(tmp) / "shipped.sqlite"), settings,
+                                           codebook, Segmenter(settings.segment), progress)
+    return batch, Y, groups
