@@ -1,6 +1,7 @@
 """The scr-text command as a user runs it: real subprocesses, a real store file."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -55,6 +56,11 @@ def test_bad_file_in_a_batch_is_one_line_the_rest_is_stored_and_exit_is_nonzero(
     assert res.returncode == 1
     errors = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and "broken.pdf" in errors[0]
+    # Alone, too, the broken file is one line and nothing else but the progress bar: pypdf's notes on its
+    # repair attempts stay out of the user's way.
+    alone = scr("ingest", small_corpus / "texts" / "broken.pdf", store=store)
+    assert alone.returncode == 1
+    assert [ln for ln in re.split(r"[\r\n]", alone.stderr) if ln.strip() and "%|" not in ln] == errors
     assert "Traceback" not in res.stderr
     assert "3 added" in res.stdout and "1 failed" in res.stdout
 

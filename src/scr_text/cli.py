@@ -5,6 +5,7 @@ Every error a user can cause ends in one sentence on stderr and a non-zero exit;
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -491,6 +492,10 @@ def redact(
 def entry() -> None:
     """Console entry point: user errors become one line and exit code 2."""
     debug = "--debug" in sys.argv
+    if not debug:
+        # pypdf logs each repair it attempts on a damaged PDF; the user gets the file's text or its one-line
+        # error instead.
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         code = app(standalone_mode=False)
     except typer.Exit as exc:
