@@ -72,3 +72,13 @@ def test_missing_corpus_is_a_clear_error_and_debug_shows_the_traceback(tmp_path)
     res = subprocess.run([sys.executable, "-m", "scr_text", "--debug", "--store", str(store), "run", str(tmp_path / "nowhere")],
                          capture_output=True, text=True)
     assert "Traceback" in res.stderr
+
+
+def test_usage_errors_show_the_usage_and_exit_2(tmp_path):
+    store = tmp_path / "p.sqlite"
+    for args, message in ((["facts"], "Missing argument"), (["agree", "--nosuch"], "No such option: --nosuch"),
+                          (["evaluate", "--folds", "x"], "Invalid value for '--folds'")):
+        res = scr(*args, store=store)
+        assert res.returncode == 2, (args, res.stderr)
+        assert "Usage: " in res.stderr and f"{args[0]} [OPTIONS]" in res.stderr and message in res.stderr
+        assert "Traceback" not in res.stderr and "--debug" not in res.stderr

@@ -508,14 +508,15 @@ def entry() -> None:
     except KeyboardInterrupt:
         _fail("interrupted")
         sys.exit(130)
-    except Exception as exc:  # click's usage errors and anything unforeseen
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except typer.Abort:
+        sys.exit(1)
+    except typer.TyperException as exc:  # usage errors (Typer carries its own click): usage line, exit 2
+        if hasattr(exc, "show"):
             exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
+        else:
+            _fail(exc.format_message())
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # anything unforeseen
         if debug:
             raise
         _fail(f"{exc.__class__.__name__}: {exc} (run with --debug for the traceback)")
