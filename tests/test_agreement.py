@@ -211,3 +211,22 @@ def test_agree_and_disagreements_commands(tmp_path, coded_store):
     assert len([ln for ln in res.stdout.splitlines() if ln.startswith("d01")]) == n_da_d01
     html = (tmp_path / "d.html").read_text()
     assert "Side by side: d01" in html
+
+
+def test_spans_with_impossible_offsets_are_refused_or_reported(tmp_path, coded_store):
+    store, rows = coded_store
+    backwards = tmp_path / "backwards.jsonl"
+    backwards.write_text(json.dumps({**rows[0], "start": rows[0]["end"], "end": rows[0]["start"]}) + "\n")
+    res = scr(store, "import-coding", backwards, "--coder", "kim")
+    assert res.returncode == 2 and "backwards.jsonl:1: start must be 0 or more and before end" in res.stderr
+    # A span past the end of its review's text was measured on another version of it: reported, not placed
+    # (it would otherwise cover every passage from its start on). The span beside it still counts.
+    length = len((Path(__file__).resolve().parents[1] / "corpora/dev/texts/d01.txt").read_text())
+    first = next(r for r in rows if r["doc_id"] == "d01")
+    f = tmp_path / "kim.csv"
+    pd.DataFrame([{**first, "codes": ";".join(first["codes"])},
+                  {"doc_id": "d01", "start": 0, "end": length + 50, "codes": "neglect"}]).to_csv(f, index=False)
+    res = scr(store, "import-coding", f, "--coder", "kim")
+    assert res.returncode == 0, res.stderr
+    assert "-> 1 coded passage(s)" in res.stdout and "ending past their review's text, not imported" in res.stdout
+    assert "d01 x1" in res.stdout

@@ -31,6 +31,7 @@ class ImportReport:
     unmapped_codes: dict[str, int] = field(default_factory=dict)
     unknown_documents: list[str] = field(default_factory=list)
     unplaced_spans: int = 0  # spans that covered no passage enough to count
+    overrunning_spans: dict[str, int] = field(default_factory=dict)  # review -> spans ending past its text
 
     def summary(self) -> str:
         parts = [f"coder '{self.coder}': {self.spans} span(s) in {len(self.documents)} review(s) -> "
@@ -42,6 +43,9 @@ class ImportReport:
             parts.append("reviews not in the store (ingest them first): " + ", ".join(sorted(set(self.unknown_documents))))
         if self.unplaced_spans:
             parts.append(f"{self.unplaced_spans} span(s) too short to count for any passage")
+        if self.overrunning_spans:
+            parts.append("span(s) ending past their review's text, not imported (offsets into another version of "
+                         "it?): " + ", ".join(f"{d} x{n}" for d, n in sorted(self.overrunning_spans.items())))
         return "; ".join(parts)
 
 
@@ -59,6 +63,12 @@ def code_index(codebook: Codebook) -> dict[str, str]:
     return out
 
 
+def _checked(span: Span, where: str) -> Span:
+    if not 0 <= span.start < span.end:
+        raise UserError(f"{where}: start must be 0 or more and before end (got start {span.start}, end {span.end})")
+    return span
+
+
 def read_jsonl(path: Path) -> list[Span]:
     spans = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -67,10 +77,10 @@ def read_jsonl(path: Path) -> list[Span]:
         try:
             row = json.loads(line)
             codes = row["codes"] if isinstance(row["codes"], list) else [row["codes"]]
-            spans.append(Span(str(row["doc_id"]), int(row["start"]), int(row["end"]), [str(c) for c in codes],
-                              row.get("coder")))
+            span = Span(str(row["doc_id"]), int(row["start"]), int(row["end"]), [str(c) for c in codes], row.get("coder"))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise UserError(f"{path}:{n}: needs doc_id, start, end and codes ({exc.__class__.__name__})") from exc
+        spans.append(_checked(span, f"{path}:{n}"))
     return spans
 
 
@@ -84,9 +94,10 @@ def read_csv(path: Path) -> list[Span]:
         for n, row in enumerate(reader, 2):
             try:
                 codes = [c.strip() for c in re.split(r"[;|]", row["codes"] or "") if c.strip()]
-                spans.append(Span(row["doc_id"], int(row["start"]), int(row["end"]), codes, row.get("coder") or None))
+                span = Span(row["doc_id"], int(row["start"]), int(row["end"]), codes, row.get("coder") or None)
             except ValueError as exc:
                 raise UserError(f"{path}:{n}: start and end must be whole numbers") from exc
+            spans.append(_checked(span, f"{path}:{n}"))
     return spans
 
 
