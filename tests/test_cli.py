@@ -77,8 +77,19 @@ def test_missing_corpus_is_a_clear_error_and_debug_shows_the_traceback(tmp_path)
 def test_usage_errors_show_the_usage_and_exit_2(tmp_path):
     store = tmp_path / "p.sqlite"
     for args, message in ((["facts"], "Missing argument"), (["agree", "--nosuch"], "No such option: --nosuch"),
-                          (["evaluate", "--folds", "x"], "Invalid value for '--folds'")):
+                          (["evaluate", "--folds", "x"], "Invalid value for '--folds'"),
+                          (["evaluate", "--folds", "1"], "greater than or equal to 2")):
         res = scr(*args, store=store)
         assert res.returncode == 2, (args, res.stderr)
         assert "Usage: " in res.stderr and f"{args[0]} [OPTIONS]" in res.stderr and message in res.stderr
         assert "Traceback" not in res.stderr and "--debug" not in res.stderr
+
+
+def test_an_output_path_that_cannot_be_written_is_one_line_and_exit_2(tmp_path):
+    blocker = tmp_path / "report"
+    blocker.write_text("a file where a folder is wanted")
+    for args in (["passages", "--out", blocker / "p.csv"], ["export-qdc", "--out", blocker / "c.qdc"]):
+        res = scr(*args, store=tmp_path / "p.sqlite")
+        assert res.returncode == 2, res.stderr
+        (line,) = res.stderr.splitlines()
+        assert line.startswith(f"error: {blocker}") and "Traceback" not in res.stderr

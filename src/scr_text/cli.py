@@ -119,7 +119,7 @@ def run(
 def train(
     corpus: Path = typer.Option(DEFAULT_CORPUS, "--corpus", help="Labelled corpus (texts/, passages.jsonl)."),
     out: Path = typer.Option(Path("models/default"), "--out", help="Model folder to write."),
-    folds: int = typer.Option(5, "--folds", help="Folds for the model card's cross-validated metrics."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Folds for the model card's cross-validated metrics."),
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook file (default configs/codebook.yaml)."),
 ) -> None:
     """Train the tagger on coded passages and write it, with its model card, to OUT."""
@@ -157,7 +157,8 @@ def tag(
 @app.command()
 def evaluate(
     corpus: Path = typer.Option(DEFAULT_CORPUS, "--corpus", help="Labelled corpus (texts/, passages.jsonl)."),
-    folds: int = typer.Option(5, "--folds", help="K for K-fold cross-validation grouped by review."),
+    folds: int = typer.Option(5, "--folds", min=2, help="K for K-fold cross-validation grouped by review "
+                              "(at most one fold per review)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Shuffle which reviews share a fold (default: one fixed split)."),
     tags: Optional[Path] = typer.Option(None, "--tags", help="Score this `tag` output file instead of cross-validating."),
     facts: bool = typer.Option(False, "--facts", help="Evaluate case facts and prevalence instead of passage codes."),
@@ -204,7 +205,7 @@ def evaluate(
         result = cross_validate(batch, Y, groups, frame.ids, folds=folds, options=classifier_options(settings),
                                 progress=lambda n, k: typer.echo(f"fold {n}/{k} done", err=True), seed=seed)
         split = "" if seed is None else f", reviews shuffled into folds with seed {seed}"
-        typer.echo(f"{folds}-fold cross-validation grouped by review{split}: {len(set(groups))} reviews, {len(Y)} passages")
+        typer.echo(f"{result['folds']}-fold cross-validation grouped by review{split}: {len(set(groups))} reviews, {len(Y)} passages")
         typer.echo(format_table(result))
         if result["rules_decide"]:  # the rule fallback (README "Models"): codes too rare in some training folds
             typer.echo("combined: decided by the rule stage alone in some folds: " + ", ".join(
@@ -508,6 +509,12 @@ def entry() -> None:
     except KeyboardInterrupt:
         _fail("interrupted")
         sys.exit(130)
+    except OSError as exc:  # a path the user gave that cannot be read or written (an output folder that is a file)
+        if debug:
+            raise
+        reason = "exists and is not a folder" if isinstance(exc, FileExistsError) else (exc.strerror or str(exc))
+        _fail(f"{exc.filename}: {reason}" if exc.filename else reason)
+        sys.exit(EXIT_ERROR)
     except typer.Abort:
         sys.exit(1)
     except typer.TyperException as exc:  # usage errors (Typer carries its own click): usage line, exit 2
