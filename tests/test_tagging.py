@@ -146,10 +146,10 @@ def test_train_command_writes_a_model_that_tag_uses(tmp_path, corpus_dir, corpus
 
 
 @pytest.mark.parametrize("row, message", [
-    ('{"doc_id": "d01", "start": "0", "end": 15, "codes": []}', "a gold row needs"),
-    ('{"doc_id": "d01", "start": 20, "end": 15, "codes": []}', "a gold row needs"),
-    ('{"doc_id": "d01", "start": 0, "end": 15}', "a gold row needs"),
-    ('["d01", 0, 15]', "a gold row needs"),
+    ('{"doc_id": "d01", "start": "0", "end": 15, "codes": []}', "a row needs"),
+    ('{"doc_id": "d01", "start": 20, "end": 15, "codes": []}', "a row needs"),
+    ('{"doc_id": "d01", "start": 0, "end": 15}', "a row needs"),
+    ('["d01", 0, 15]', "a row needs"),
 ])
 def test_malformed_gold_rows_are_refused_with_their_line(tmp_path, row, message):
     from scr_text.corpus import load_corpus
@@ -188,7 +188,10 @@ def test_scoring_a_tag_file_checks_the_gold_file(tmp_path, codebook):
     with pytest.raises(UserError, match="not in the codebook: neglekt"):
         score_tag_file(tags, gold, codebook.ids)
     gold.write_text('{"doc_id": "d01", "start": 0, "codes": []}\n')
-    with pytest.raises(UserError, match="gold.jsonl:1: a gold row needs"):
+    with pytest.raises(UserError, match="gold.jsonl:1: a row needs"):
+        score_tag_file(tags, gold, codebook.ids)
+    tags.write_text('{"doc_id": "d01", "passage": 0, "start": 0, "end": 10}\n')  # a tag row without its codes
+    with pytest.raises(UserError, match="tags.jsonl:1: a row needs"):
         score_tag_file(tags, gold, codebook.ids)
 
 

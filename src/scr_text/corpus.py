@@ -99,11 +99,11 @@ def check_codes(gold_rows: list[dict], codes: list[str]) -> None:
 
 
 def _checked(row, where: str) -> dict:
-    """A gold row must say which review, where in it, and which codes."""
+    """A gold (or tag) row must say which review, where in it, and which codes."""
     if not (isinstance(row, dict) and isinstance(row.get("doc_id"), str) and isinstance(row.get("codes"), list)
             and all(isinstance(row.get(k), int) and not isinstance(row.get(k), bool) for k in ("start", "end"))
             and 0 <= row["start"] <= row["end"]):
-        raise UserError(f"{where}: a gold row needs doc_id (text), start <= end (whole numbers) and codes (a list)")
+        raise UserError(f"{where}: a row needs doc_id (text), start <= end (whole numbers) and codes (a list)")
     return row
 
 
