@@ -37,15 +37,34 @@ def test_crlf_offsets_index_the_text_python_reads(tmp_path, settings, segmenter)
 
 
 def test_docx_paragraphs_and_tables_round_trip(tmp_path, settings, segmenter):
-    f = make_docx(tmp_path / "sub.docx", table_rows=[["Agency", "Contact"], ["Police", "Attended twice"]])
+    f = make_docx(tmp_path / "sub.docx", table_rows=[["Date", "Agency", "Contact"], ["March 2019", "Police", "Attended twice"],
+                                                     ["May 2019", "", "No contact"]])
     document = ingest.read(f, settings)
     assert document.format == "docx" and document.doc_id == "sub"
     (passages,) = segmenter.transform([document])
     texts = [p.text for p in passages]
     assert texts[: len(PARAGRAPHS)] == PARAGRAPHS
-    assert "Police" in texts and "Attended twice" in texts
+    # A table row is one passage: the event with its date and agency (an empty cell leaves no gap).
+    assert texts[len(PARAGRAPHS):] == ["Date | Agency | Contact", "March 2019 | Police | Attended twice", "May 2019 | No contact"]
     for p in passages:
         assert document.text[p.start:p.end] == p.text
+
+
+def test_docx_box_and_merged_title_rows_keep_their_paragraphs_apart(tmp_path, settings, segmenter):
+    import docx
+
+    document = docx.Document()
+    box = document.add_table(rows=1, cols=1)  # a one-cell table: a box around ordinary paragraphs
+    box.cell(0, 0).text = "Key learning: plan before the first hearing."
+    box.cell(0, 0).add_paragraph("Record why each decision was made.")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).merge(table.cell(0, 1)).text = "Chronology"  # a title row spanning the table
+    table.cell(1, 0).text, table.cell(1, 1).text = "June 2020", "Strategy meeting held"
+    document.save(tmp_path / "box.docx")
+    (passages,) = segmenter.transform([ingest.read(tmp_path / "box.docx", settings)])
+    assert [p.text for p in passages] == ["Key learning: plan before the first hearing.",
+                                          "Record why each decision was made.", "Chronology",
+                                          "June 2020 | Strategy meeting held"]
 
 
 def test_multipage_pdf_drops_running_lines_undoes_hyphens_and_rebuilds_paragraphs(tmp_path, settings, segmenter):

@@ -1,4 +1,4 @@
-"""Word documents (python-docx): one passage per non-empty paragraph, tables included in reading order."""
+"""Word documents (python-docx): one passage per non-empty paragraph; tables in reading order, a row at a time."""
 from __future__ import annotations
 
 import io
@@ -30,7 +30,9 @@ def read_docx(data: bytes, path: str, limits: Limits) -> tuple[str, int]:
 
 
 def _body_paragraphs(document):
-    """Paragraph texts in reading order: body paragraphs and the paragraphs in table cells."""
+    """Paragraph texts in reading order: body paragraphs, then each table row as one paragraph, its cells
+    joined by " | ". A chronology row (date | agency | event) is one record, and the event is read with its
+    date and agency. A row of one cell is a box around ordinary text, so its paragraphs stay apart."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
@@ -40,13 +42,12 @@ def _body_paragraphs(document):
             yield Paragraph(block, document).text
         elif tag == "tbl":
             for row in Table(block, document).rows:
-                seen = set()
-                for cell in row.cells:
-                    if id(cell._tc) in seen:  # merged cells repeat
-                        continue
-                    seen.add(id(cell._tc))
-                    for para in cell.paragraphs:
-                        yield para.text
+                cells = list({id(cell._tc): cell for cell in row.cells}.values())  # merged cells repeat
+                if len(cells) == 1:
+                    yield from (para.text for para in cells[0].paragraphs)
+                    continue
+                texts = [" ".join(_clean(para.text).replace("\n", " ") for para in cell.paragraphs) for cell in cells]
+                yield " | ".join(t.strip() for t in texts if t.strip())
 
 
 def _clean(text: str) -> str:
