@@ -64,12 +64,13 @@ def _import_for(coder: str, spans: list[Span], store: Store, settings: Settings,
     docs = sorted({s.doc_id for s in mapped_spans if s.doc_id in known})
     # A span past the end of the stored text was measured on some other text: placing it would be a guess.
     length = {d: len(store.document(d).text) for d in docs}
-    report.overrunning_spans = dict(Counter(s.doc_id for s in mapped_spans if s.doc_id in known and s.end > length[s.doc_id]))
-    mapped_spans = [s for s in mapped_spans if s.doc_id in known and s.end <= length[s.doc_id]]
+    stored = [s for s in mapped_spans if s.doc_id in known]
+    report.overrunning_spans = dict(Counter(s.doc_id for s in stored if s.end > length[s.doc_id]))
+    stored = [s for s in stored if s.end <= length[s.doc_id]]
     segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
     passages = {d: stored_passages(store, [d], segmenter) for d in docs}
     cfg = settings.extra.get("coding", {})
-    placed, report.unplaced_spans = place_spans(mapped_spans, passages,
+    placed, report.unplaced_spans = place_spans(stored, passages,
                                                 float(cfg.get("min_share", 0.5)), bool(cfg.get("whole_sentence", True)))
     rows: dict[str, dict[int, list[str]]] = {d: {} for d in docs}
     for (doc_id, passage), codes in placed.items():

@@ -30,7 +30,7 @@ def read_docx(data: bytes, path: str, limits: Limits) -> tuple[str, int]:
 
 
 def _body_paragraphs(document):
-    """Paragraph texts in reading order: body paragraphs, then each table row as one paragraph, its cells
+    """Paragraph texts in reading order: body paragraphs, and each table row as one paragraph, its cells
     joined by " | ". A chronology row (date | agency | event) is one record, and the event is read with its
     date and agency. A row of one cell is a box around ordinary text, so its paragraphs stay apart."""
     from docx.table import Table
