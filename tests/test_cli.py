@@ -52,10 +52,12 @@ def test_passages_export_csv_and_parquet(tmp_path, small_corpus):
 def test_bad_file_in_a_batch_is_one_line_the_rest_is_stored_and_exit_is_nonzero(tmp_path, small_corpus):
     store = tmp_path / "p.sqlite"
     (small_corpus / "texts" / "broken.pdf").write_bytes(b"%PDF-1.7 truncated")
+    (small_corpus / "texts" / "minutes.doc").write_bytes(b"\xd0\xcf\x11\xe0")  # old Word: not read, but said so
     res = scr("ingest", small_corpus / "texts", store=store)
     assert res.returncode == 1
     errors = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and "broken.pdf" in errors[0]
+    assert "note: 1 file(s) in the folders given were not read (scr-text reads .txt .md .docx .pdf): minutes.doc" in res.stderr
     # Alone, too, the broken file is one line and nothing else but the progress bar: pypdf's notes on its
     # repair attempts stay out of the user's way.
     alone = scr("ingest", small_corpus / "texts" / "broken.pdf", store=store)

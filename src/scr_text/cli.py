@@ -58,6 +58,17 @@ def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
 
 
+def _note_unread(inputs) -> None:
+    """Say which files in the folders given were left out for their type (an old .doc, say), not silently."""
+    from .ingest import SUPPORTED, unsupported_in_folders
+
+    unread = unsupported_in_folders(inputs)
+    if unread:
+        names = ", ".join(p.name for p in unread[:5]) + (f" and {len(unread) - 5} more" if len(unread) > 5 else "")
+        typer.echo(f"note: {len(unread)} file(s) in the folders given were not read (scr-text reads "
+                   f"{' '.join(SUPPORTED)}): {names}", err=True)
+
+
 def _report_failures(report) -> None:
     """One line per file an intake refused or skipped (IntakeReport)."""
     for line in report.failed + report.duplicates:
@@ -79,6 +90,7 @@ def ingest(
 
     with ctx().open_store() as store:
         report = ingest_files(inputs, store, ctx().settings, check=intake_check(ctx().settings, allow_identifiers))
+    _note_unread(inputs)
     _report_failures(report)
     typer.echo(report.summary())
     if not report.ok:
@@ -107,6 +119,9 @@ def run(
 
     with ctx().open_store() as store:
         result = run_job(corpus, out, store, ctx().settings, allow_identifiers=allow_identifiers)
+    from .run import corpus_inputs
+
+    _note_unread([corpus_inputs(corpus)])
     _report_failures(result.intake)
     typer.echo(f"{len(result.doc_ids)} reviews, {result.n_passages} passages; {result.intake.summary()}")
     for name, path in result.outputs.items():
@@ -147,6 +162,7 @@ def tag(
 
     with ctx().open_store() as store:
         n_docs, n_passages, failed = tag_files(inputs, out, ctx().settings, load_codebook(codebook), model, store)
+    _note_unread(inputs)
     for line in failed:
         _fail(line)
     typer.echo(f"{n_docs} document(s), {n_passages} passages tagged -> {out}" + (f"; {len(failed)} failed" if failed else ""))
@@ -226,6 +242,7 @@ def facts(
 
     with ctx().open_store() as store:
         n, failed = facts_for_files(inputs, out, ctx().settings, load_codebook(), model, store)
+    _note_unread(inputs)
     for line in failed:
         _fail(line)
     typer.echo(f"{n} review(s) -> {out} (evidence: {out.with_suffix('.evidence.jsonl')})")
@@ -448,6 +465,7 @@ def check(
     documents, failed = read_documents(inputs, settings)
     if failed:
         raise UserError("; ".join(failed))
+    _note_unread(inputs)
     segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
     guard = guard_for(settings)
     findings = [f for passages in segmenter.transform(documents) for f in guard.check_passages(passages)]
@@ -483,6 +501,7 @@ def redact(
         if target.resolve() == Path(document.source_path).resolve():
             raise UserError(f"{target}: refusing to overwrite the original; choose another --out")
         target.write_text(guard.redact(document.text, findings), encoding="utf-8")
+    _note_unread(inputs)
     for line in failed:
         _fail(line)
     typer.echo(f"{len(documents)} document(s), {total} identifier(s) replaced -> {out}")

@@ -19,20 +19,29 @@ from .text import read_text
 SUPPORTED = {".txt": "txt", ".md": "md", ".docx": "docx", ".pdf": "pdf"}
 
 
+def _folder_files(folder: Path) -> Iterator[Path]:
+    """A folder's files, recursively and sorted, hidden ones left out."""
+    return (child for child in sorted(folder.rglob("*")) if child.is_file() and not child.name.startswith("."))
+
+
 def expand_inputs(inputs: Iterable[str | Path]) -> Iterator[Path]:
     """Files as given, and folders expanded to their supported files (recursively, sorted).
 
     A named file with an unsupported extension is still yielded, so that ``read`` can
-    report it; inside folders such files are skipped silently.
+    report it; inside folders such files are passed over (``unsupported_in_folders`` lists them).
     """
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            for child in sorted(p.rglob("*")):
-                if child.is_file() and child.suffix.lower() in SUPPORTED and not child.name.startswith("."):
-                    yield child
+            yield from (child for child in _folder_files(p) if child.suffix.lower() in SUPPORTED)
         else:
             yield p
+
+
+def unsupported_in_folders(inputs: Iterable[str | Path]) -> list[Path]:
+    """The files ``expand_inputs`` passes over inside the given folders: of a type no reader takes."""
+    return [child for item in inputs if Path(item).is_dir()
+            for child in _folder_files(Path(item)) if child.suffix.lower() not in SUPPORTED]
 
 
 def read(path: str | Path, settings: Settings, doc_id: str | None = None) -> Document:
