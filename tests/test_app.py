@@ -211,6 +211,24 @@ def test_a_token_is_required_off_loopback(app_store):
     assert client.get("/").status_code == 200  # the cookie set by the first visit
 
 
+def test_malformed_api_requests_are_400_not_server_errors(app_store):
+    from fastapi.testclient import TestClient
+
+    from scr_text.app import create_app
+    from scr_text.config import load_settings
+
+    client = TestClient(create_app(app_store, load_settings()), raise_server_exceptions=False)
+    with sqlite3.connect(app_store) as c:
+        doc = c.execute("SELECT doc_id FROM documents LIMIT 1").fetchone()[0]
+    good = {"coder": "ann", "doc_id": doc, "passage": 1, "code": "neglect", "decision": "add"}
+    for path, body in [("/api/decision", "not json"), ("/api/decision", "[1, 2]"), ("/api/fact", "\"text\""),
+                       ("/api/decision", json.dumps({**good, "passage": "first"})),
+                       ("/api/decision", json.dumps({**good, "passage": None}))]:
+        res = client.post(path, content=body, headers={"Content-Type": "application/json"})
+        assert res.status_code == 400, (path, body, res.status_code)
+    assert client.post("/api/decision", json=good).status_code == 200
+
+
 def test_a_20000_word_review_renders_quickly(browser, server, corpus_dir, tmp_path, artifacts):
     texts = [p.read_text(encoding="utf-8") for p in sorted((corpus_dir / "texts").glob("*.txt"))]
     big, words = [], 0

@@ -124,15 +124,28 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
             return {"decisions": [{"passage": p, "code": c, "decision": d} for (p, c), d in decisions.items()],
                     "codes": {str(p): c for p, c in codings.items()}, "facts": s.fact_corrections(coder, doc_id)}
 
+    async def json_object(request: Request) -> dict:
+        try:
+            body = await request.json()
+        except ValueError:  # also UnicodeDecodeError
+            body = None
+        if not isinstance(body, dict):
+            raise HTTPException(400, "the request body must be a JSON object")
+        return body
+
     @app.post("/api/decision")
     async def decision(request: Request):
-        body = await request.json()
+        body = await json_object(request)
         coder = str(body.get("coder", "")).strip()
         code, verdict = body.get("code"), body.get("decision")
         if not coder or code not in codebook.ids or verdict not in ("accept", "reject", "add", "remove"):
             raise HTTPException(400, "needs coder, a codebook code and decision accept|reject|add|remove")
+        try:
+            passage = int(body.get("passage"))
+        except (TypeError, ValueError):
+            raise HTTPException(400, "passage must be a whole number") from None
         with store() as s:
-            doc_id, passage = str(body.get("doc_id")), int(body.get("passage", -1))
+            doc_id = str(body.get("doc_id"))
             if not any(p.index == passage for p in s.passages(doc_id)):
                 raise HTTPException(404, "no such passage")
             return {"codes": s.decide(coder, doc_id, passage, code, verdict)}
@@ -141,7 +154,7 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
     async def fact(request: Request):
         from ..facts import FACT_COLUMNS
 
-        body = await request.json()
+        body = await json_object(request)
         coder, name, value = str(body.get("coder", "")).strip(), body.get("fact"), str(body.get("value", ""))
         if not coder or name not in FACT_COLUMNS + ("risks_present",) or not value:
             raise HTTPException(400, "needs coder, a case fact and a value")
