@@ -211,6 +211,16 @@ def test_a_token_is_required_off_loopback(app_store):
     assert client.get("/").status_code == 200  # the cookie set by the first visit
 
 
+def test_serve_on_a_port_in_use_is_one_clear_error(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        res = subprocess.run([sys.executable, "-m", "scr_text", "--store", str(tmp_path / "s.sqlite"), "serve",
+                              "--port", str(port)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2
+    assert res.stderr.strip() == f"error: cannot listen on 127.0.0.1:{port} (Address already in use); choose another --host or --port"
+    assert "web app on" not in res.stdout
+
+
 def test_malformed_api_requests_are_400_not_server_errors(app_store):
     from fastapi.testclient import TestClient
 

@@ -432,6 +432,8 @@ def serve(
                                         help="Required on non-loopback addresses; pass ?token=... once in the browser."),
 ) -> None:
     """The analyst web app over the project store."""
+    import socket
+
     import uvicorn
 
     from .app import create_app
@@ -439,6 +441,11 @@ def serve(
     cfg = ctx().settings.extra.get("app", {})
     host = host or cfg.get("host", "127.0.0.1")
     port = port or int(cfg.get("port", 8765))
+    try:  # before announcing the address: uvicorn would print it, then fail with a log line and exit 1
+        socket.create_server((host, port)).close()
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).split(" (while attempting")[0]  # the address is said already
+        raise UserError(f"cannot listen on {host}:{port} ({reason}); choose another --host or --port") from exc
     application = create_app(ctx().store_path, ctx().settings, host, token)
     typer.echo(f"scr-text web app on http://{host}:{port}/" + (f"?token={token}" if token else ""))
     uvicorn.run(application, host=host, port=port, log_level="warning")
