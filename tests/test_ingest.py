@@ -67,6 +67,34 @@ def test_docx_box_and_merged_title_rows_keep_their_paragraphs_apart(tmp_path, se
                                           "June 2020 | Strategy meeting held"]
 
 
+def test_pdf_ligatures_are_spelt_out_and_footnote_markers_kept(tmp_path, settings, segmenter):
+    from pathlib import Path
+
+    from fpdf import FPDF
+
+    from scr_text.codebook import load_codebook
+    from scr_text.rules import RuleTagger
+
+    # A Unicode font with ligature glyphs: Debian's chromium brings DejaVu (via fontconfig).
+    fonts = [f for f in ("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
+                         "/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf") if Path(f).exists()]
+    if not fonts:
+        pytest.skip("no TrueType font with ligature glyphs on this machine")
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.add_font("Serif", fname=fonts[0])
+    pdf.set_font("Serif", size=11)
+    pdf.multi_cell(0, 6, "The of\ufb01cer noted signi\ufb01cant \ufb01ngertip marks\u00b9 in the \ufb01le.")
+    pdf.output(str(tmp_path / "typeset.pdf"))
+    document = ingest.read(tmp_path / "typeset.pdf", settings)
+    assert "\ufb01" not in document.text
+    assert document.text == "The officer noted significant fingertip marks\u00b9 in the file."
+    (passages,) = segmenter.transform([document])
+    codebook = load_codebook()
+    hits = RuleTagger(codebook, segmenter.nlp).transform(passages)
+    assert hits[0, codebook.ids.index("physical_abuse")] > 0  # the codebook's phrase "fingertip"
+
+
 def test_multipage_pdf_drops_running_lines_undoes_hyphens_and_rebuilds_paragraphs(tmp_path, settings, segmenter):
     body = PARAGRAPHS * 5 + ["3.1 There was little profes-\nsional curiosity about Mr X, and the record was incomplete."]
     f = make_pdf(tmp_path / "review.pdf", body)

@@ -1,13 +1,19 @@
 """PDF (pypdf): text per page, running headers/footers and page numbers dropped,
-hyphenation at line ends undone, paragraphs rebuilt from the line layout."""
+hyphenation at line ends undone, typographic ligatures spelt out, paragraphs rebuilt from the line layout."""
 from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from collections import Counter
 
 from ..config import Limits, PdfSettings
 from ..errors import IngestError
+
+# Typeset reports often map "fi", "ffl" ... to one ligature glyph, which extracts as U+FB01 and the like:
+# "signiﬁcant" would match no lemma, phrase or vocabulary entry. Only these are changed: full NFKC would
+# also turn footnote markers ("review¹") into digits run into words.
+_LIGATURES = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0xFB00, 0xFB07)}
 
 _PAGE_NUMBER = re.compile(
     r"^\s*(?:page\s+)?[-–—(\[]?\s*\d{1,4}\s*[-–—)\]]?\s*(?:(?:of|/)\s*\d{1,4})?\s*$", re.IGNORECASE
@@ -56,7 +62,7 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
         raise IngestError(path, f"cannot be read as a PDF ({exc.__class__.__name__})") from exc
 
     pages = _strip_running_lines(pages, breaks, settings)
-    text = _rebuild_paragraphs(pages)
+    text = _rebuild_paragraphs(pages).translate(_LIGATURES)
     if not text.strip():
         raise IngestError(path, "has no extractable text (a scanned PDF needs OCR first)")
     return text, n_pages
