@@ -221,6 +221,26 @@ def test_serve_on_a_port_in_use_is_one_clear_error(tmp_path):
     assert "web app on" not in res.stdout
 
 
+def test_a_review_named_with_url_characters_opens_from_the_home_page(tmp_path, corpus_dir, settings):
+    import re
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from scr_text.app import create_app
+    from scr_text.intake import ingest_files
+    from scr_text.store import Store
+
+    name = "Review #3 (final)?"  # ingest keeps a file's stem as its id; '#' and '?' would cut a raw link short
+    shutil.copy(corpus_dir / "texts" / "d01.txt", tmp_path / f"{name}.txt")
+    with Store(tmp_path / "s.sqlite") as store:
+        assert ingest_files([tmp_path / f"{name}.txt"], store, settings, progress=False).added == [name]
+    client = TestClient(create_app(tmp_path / "s.sqlite", settings))
+    (href,) = re.findall(r'href="(/review/[^"]*)"', client.get("/").text)
+    res = client.get(href)
+    assert res.status_code == 200 and "Review #3 (final)?" in res.text
+
+
 def test_malformed_api_requests_are_400_not_server_errors(app_store):
     from fastapi.testclient import TestClient
 
