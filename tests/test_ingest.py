@@ -87,7 +87,6 @@ def test_pdf_ligatures_are_spelt_out_and_footnote_markers_kept(tmp_path, setting
     pdf.multi_cell(0, 6, "The of\ufb01cer noted signi\ufb01cant \ufb01ngertip marks\u00b9 in the \ufb01le.")
     pdf.output(str(tmp_path / "typeset.pdf"))
     document = ingest.read(tmp_path / "typeset.pdf", settings)
-    assert "\ufb01" not in document.text
     assert document.text == "The officer noted significant fingertip marks\u00b9 in the file."
     (passages,) = segmenter.transform([document])
     codebook = load_codebook()
