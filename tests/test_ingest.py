@@ -67,6 +67,41 @@ def test_docx_box_and_merged_title_rows_keep_their_paragraphs_apart(tmp_path, se
                                           "June 2020 | Strategy meeting held"]
 
 
+def test_pdf_footnotes_move_to_the_end_and_a_paragraph_runs_on_across_the_page(tmp_path, settings, segmenter):
+    import random
+
+    from fpdf import FPDF
+
+    rng = random.Random(0)
+    words = "social worker visited family health visitor recorded meeting police school nursery concerns plan".split()
+    body = [f"{n}.1 " + " ".join(rng.choice(words) for _ in range(60)).capitalize() + "." for n in range(1, 9)]
+    note = "1 Working Together to Safeguard Children (2018), chapter 4."
+
+    class Review(FPDF):
+        def footer(self):
+            if self.page_no() == 1:  # the footnote, in small print above the page number
+                self.set_y(-26)
+                self.set_font("Helvetica", size=8)
+                self.multi_cell(0, 4, note)
+            self.set_y(-15)
+            self.set_font("Helvetica", size=8)
+            self.cell(0, 10, f"Page {self.page_no()}", align="C")
+
+    pdf = Review()
+    pdf.set_auto_page_break(True, margin=30)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for text in body:
+        pdf.multi_cell(0, 6, text)
+        pdf.ln(4)
+    pdf.output(str(tmp_path / "notes.pdf"))
+    document = ingest.read(tmp_path / "notes.pdf", settings)
+    assert document.pages == 2
+    (passages,) = segmenter.transform([document])
+    # Every paragraph whole (one of them crosses the page break, where the footnote sat), then the footnote.
+    assert [p.text for p in passages] == body + [note]
+
+
 def test_pdf_ligatures_are_spelt_out_and_footnote_markers_kept(tmp_path, settings, segmenter):
     from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""PDF (pypdf): text per page, running headers/footers and page numbers dropped,
+"""PDF (pypdf): text per page, running headers/footers and page numbers dropped, footnotes moved to the end,
 hyphenation at line ends undone, typographic ligatures spelt out, paragraphs rebuilt from the line layout."""
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ _PAGE_NUMBER = re.compile(
 _NUMBERED_START = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[•\-–*]|\([a-z0-9]+\))\s+\S")
 _SENTENCE_END = re.compile(r"[.!?:;'\"’”)]\s*$")
 _HYPHENATED = re.compile(r"[A-Za-z]-$")
+_NOTE_MARK = re.compile(r"^\s*(?:\d{1,3}\.?|[¹²³⁴⁵⁶⁷⁸⁹⁰]+|[*†‡])\s*[A-Za-z(\"'‘“]")
 
 
 def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> tuple[str, int]:
@@ -46,14 +47,16 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
             raise IngestError(path, f"has {n_pages} pages (limit {limits.max_pdf_pages})")
         pages: list[list[str]] = []
         breaks: set[tuple[int, int]] = set()  # (page, line) after which the layout leaves a gap
+        sizes: dict[tuple[int, int], float] = {}  # (page, line) -> font size, where known
         total = 0
         for number, page in enumerate(reader.pages):
-            lines, gaps = _page_lines(page)
+            lines, gaps, line_sizes = _page_lines(page)
             total += sum(len(ln) for ln in lines)
             if total > limits.max_text_chars:
                 raise IngestError(path, f"extracts to more than {limits.max_text_chars} characters (limit)")
             pages.append(lines)
             breaks.update((number, i) for i in gaps)
+            sizes.update({(number, i): size for i, size in enumerate(line_sizes) if size})
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
@@ -61,35 +64,40 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
     except Exception as exc:  # pypdf raises a wide range on hostile input; none may escape as a crash
         raise IngestError(path, f"cannot be read as a PDF ({exc.__class__.__name__})") from exc
 
-    pages = _strip_running_lines(pages, breaks, settings)
-    text = _rebuild_paragraphs(pages).translate(_LIGATURES)
+    pages, notes = _strip_page_furniture(pages, breaks, _small_print(pages, sizes), settings)
+    # Footnotes go after the body, so that a paragraph running on to the next page stays whole.
+    text = "\n\n".join(t for t in (_rebuild_paragraphs(pages), _rebuild_paragraphs([notes])) if t)
+    text = text.translate(_LIGATURES)
     if not text.strip():
         raise IngestError(path, "has no extractable text (a scanned PDF needs OCR first)")
     return text, n_pages
 
 
-def _page_lines(page) -> tuple[list[str], set[int]]:
-    """The page's text lines (pypdf's own line building) and the indexes of lines followed by a
-    wider vertical gap than the page's usual line spacing: the layout's paragraph breaks."""
-    heights: list[tuple[str, float]] = []  # (text without spaces, baseline y) per visual line
+def _page_lines(page) -> tuple[list[str], set[int], list[float | None]]:
+    """The page's text lines (pypdf's own line building), the indexes of lines followed by a wider
+    vertical gap than the page's usual line spacing (the layout's paragraph breaks), and each line's
+    font size (its largest; None where the line could not be matched to the drawing operations)."""
+    visual: list[tuple[str, float, float]] = []  # (text without spaces, baseline y, font size) per visual line
 
-    def visit(text, cm, tm, _font, _size):
+    def visit(text, cm, tm, _font, font_size):
         if not text.strip():
             return
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        size = abs(font_size * tm[3] * cm[3])  # the text matrix and page transform scale the nominal size
         key = re.sub(r"\s+", "", text)
-        if heights and abs(heights[-1][1] - y) < 1.0:
-            heights[-1] = (heights[-1][0] + key, y)
+        if visual and abs(visual[-1][1] - y) < 1.0:
+            visual[-1] = (visual[-1][0] + key, y, max(visual[-1][2], size))
         else:
-            heights.append((key, y))
+            visual.append((key, y, size))
 
     text = page.extract_text(visitor_text=visit) or ""
     lines = [ln for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if ln.strip()]
-    # Give each extracted line the baseline of the visual line with the same characters.
-    ys: dict[str, list[float]] = {}
-    for key, y in heights:
-        ys.setdefault(key, []).append(y)
-    baselines = [ys[k].pop(0) if ys.get(k) else None for k in (re.sub(r"\s+", "", ln) for ln in lines)]
+    # Give each extracted line the baseline and size of the visual line with the same characters.
+    found: dict[str, list[tuple[float, float]]] = {}
+    for key, y, size in visual:
+        found.setdefault(key, []).append((y, size))
+    matched = [found[k].pop(0) if found.get(k) else (None, None) for k in (re.sub(r"\s+", "", ln) for ln in lines)]
+    baselines = [y for y, _ in matched]
     steps = [a - b for a, b in zip(baselines, baselines[1:]) if a is not None and b is not None and a > b]
     gaps: set[int] = set()
     if len(steps) >= 2:
@@ -97,7 +105,18 @@ def _page_lines(page) -> tuple[list[str], set[int]]:
         for i, (a, b) in enumerate(zip(baselines, baselines[1:])):
             if a is not None and b is not None and a - b > 1.35 * usual:
                 gaps.add(i)
-    return lines, gaps
+    return lines, gaps, [size for _, size in matched]
+
+
+def _small_print(pages: list[list[str]], sizes: dict[tuple[int, int], float]) -> set[tuple[int, int]]:
+    """(page, line) of the lines set well below the body text's size (the size most characters have)."""
+    by_size: Counter[float] = Counter()
+    for (p, i), size in sizes.items():
+        by_size[round(size, 1)] += len(pages[p][i])
+    if not by_size:
+        return set()
+    body = by_size.most_common(1)[0][0]
+    return {key for key, size in sizes.items() if size < 0.85 * body}
 
 
 def _norm(line: str) -> str:
@@ -105,9 +124,12 @@ def _norm(line: str) -> str:
     return re.sub(r"\d+", "#", line.strip().lower())
 
 
-def _strip_running_lines(pages: list[list[str]], breaks: set[tuple[int, int]], settings: PdfSettings) -> list[list[str]]:
-    """Drop page numbers and lines that recur at the top or bottom of most pages. A line after
-    which the layout leaves a gap is marked with a trailing newline for ``_rebuild_paragraphs``."""
+def _strip_page_furniture(pages: list[list[str]], breaks: set[tuple[int, int]], small: set[tuple[int, int]],
+                         settings: PdfSettings) -> tuple[list[list[str]], list[str]]:
+    """Drop the running headers and footers (lines that recur at the top or bottom of most pages) and
+    page numbers, and take out the footnotes: small-print lines ending a page, from the first that starts
+    with a note marker. Returns the pages and the footnotes. A line after which the layout leaves a gap is marked with a trailing newline for
+    ``_rebuild_paragraphs``, as is each page's last footnote line."""
     stripped_pages = [
         [ln.rstrip() + ("\n" if (p, i) in breaks else "") for i, ln in enumerate(page)] for p, page in enumerate(pages)
     ]
@@ -118,16 +140,26 @@ def _strip_running_lines(pages: list[list[str]], breaks: set[tuple[int, int]], s
     threshold = max(2, settings.repeated_line_min_share * len(pages))
     running = {key for key, n in counts.items() if n >= threshold and len(pages) > 1}
 
-    cleaned = []
-    for lines in stripped_pages:
-        keep = []
-        for i, line in enumerate(lines):
-            at_edge = i < edge or i >= len(lines) - edge
-            if at_edge and (_norm(line) in running or _PAGE_NUMBER.match(line)):
-                continue
-            keep.append(line)
-        cleaned.append(keep)
-    return cleaned
+    cleaned, notes = [], []
+    for p, lines in enumerate(stripped_pages):
+        keep = [i for i, line in enumerate(lines)
+                if not ((i < edge or i >= len(lines) - edge) and (_norm(line) in running or _PAGE_NUMBER.match(line)))]
+        body = len(keep)
+        while body and (p, keep[body - 1]) in small:
+            body -= 1
+        if body == 0:  # a page all in small print is body text, not footnotes
+            body = len(keep)
+        # Footnotes begin at a note marker; small print above the first (a caption, a table) stays.
+        while body < len(keep) and not _NOTE_MARK.match(lines[keep[body]]):
+            body += 1
+        page_text = [lines[i] for i in keep[:body]]
+        page_notes = [lines[i] for i in keep[body:]]
+        if page_notes:
+            notes += page_notes[:-1] + [page_notes[-1].rstrip("\n") + "\n"]
+            # The gap above the footnotes is not a paragraph break: the text may run on to the next page.
+            page_text[-1] = page_text[-1].rstrip("\n")
+        cleaned.append(page_text)
+    return cleaned, notes
 
 
 def _rebuild_paragraphs(pages: list[list[str]]) -> str:
