@@ -102,6 +102,34 @@ def test_pdf_footnotes_move_to_the_end_and_a_paragraph_runs_on_across_the_page(t
     assert [p.text for p in passages] == body + [note]
 
 
+def test_pdf_note_markers_are_set_off_from_the_word_they_follow(tmp_path, settings, segmenter):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.write(6, "Child B was the subject of care proceedings")
+    pdf.char_vpos = "SUP"  # a smaller size, raised by text rise
+    pdf.write(6, "12")
+    pdf.char_vpos = "LINE"
+    pdf.write(6, " and a Section 7 report was ordered.")
+    lead = "The Guardian was appointed"
+    pdf.set_xy(10, 30)
+    pdf.cell(pdf.get_string_width(lead), 6, lead)
+    pdf.set_font("Helvetica", size=7)  # a smaller size, raised by moving the text origin (as Word does)
+    pdf.set_xy(pdf.get_x(), 28.8)
+    pdf.cell(pdf.get_string_width("3"), 6, "3")
+    pdf.set_font("Helvetica", size=11)
+    pdf.set_xy(pdf.get_x(), 30)
+    pdf.cell(0, 6, " within 7 days.")
+    pdf.output(str(tmp_path / "markers.pdf"))
+    document = ingest.read(tmp_path / "markers.pdf", settings)
+    assert "Child B was the subject of care proceedings \u00b9\u00b2 and a Section 7 report was ordered." in document.text
+    assert "The Guardian was appointed \u00b3 within 7 days." in document.text
+    (passages,) = segmenter.transform([document])
+    assert "proceeding" in [t.lemma_ for t in passages[0].analysis]  # not "proceedings12"
+
+
 def test_pdf_ligatures_are_spelt_out_and_footnote_markers_kept(tmp_path, settings, segmenter):
     from pathlib import Path
 

@@ -1,5 +1,6 @@
-"""PDF (pypdf): text per page, running headers/footers and page numbers dropped, footnotes moved to the end,
-hyphenation at line ends undone, typographic ligatures spelt out, paragraphs rebuilt from the line layout."""
+"""PDF (pypdf): text per page, running headers/footers and page numbers dropped, footnotes moved to the end
+and note markers set off, hyphenation at line ends undone, typographic ligatures spelt out, paragraphs
+rebuilt from the line layout."""
 from __future__ import annotations
 
 import io
@@ -21,6 +22,8 @@ _PAGE_NUMBER = re.compile(
 _NUMBERED_START = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[•\-–*]|\([a-z0-9]+\))\s+\S")
 _SENTENCE_END = re.compile(r"[.!?:;'\"’”)]\s*$")
 _HYPHENATED = re.compile(r"[A-Za-z]-$")
+_MARKER = re.compile(r"\d{1,3}|[*†‡]")  # a note marker as drawn, when set small after text
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _NOTE_MARK = re.compile(r"^\s*(?:\d{1,3}\.?|[¹²³⁴⁵⁶⁷⁸⁹⁰]+|[*†‡])\s*[A-Za-z(\"'‘“]")
 
 
@@ -74,10 +77,13 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
 
 
 def _page_lines(page) -> tuple[list[str], set[int], list[float | None]]:
-    """The page's text lines (pypdf's own line building), the indexes of lines followed by a wider
-    vertical gap than the page's usual line spacing (the layout's paragraph breaks), and each line's
-    font size (its largest; None where the line could not be matched to the drawing operations)."""
-    visual: list[tuple[str, float, float]] = []  # (text without spaces, baseline y, font size) per visual line
+    """The page's text lines (pypdf's own line building, note markers set off), the indexes of lines
+    followed by a wider vertical gap than the page's usual line spacing (the layout's paragraph breaks),
+    and each line's font size (its largest; None where the line could not be matched to the drawing
+    operations)."""
+    # Per visual line: text without spaces, baseline y, font size, and the note markers in it as
+    # (offset into that text, length).
+    visual: list[tuple[str, float, float, list[tuple[int, int]]]] = []
 
     def visit(text, cm, tm, _font, font_size):
         if not text.strip():
@@ -85,19 +91,24 @@ def _page_lines(page) -> tuple[list[str], set[int], list[float | None]]:
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         size = abs(font_size * tm[3] * cm[3])  # the text matrix and page transform scale the nominal size
         key = re.sub(r"\s+", "", text)
-        if visual and abs(visual[-1][1] - y) < 1.0:
-            visual[-1] = (visual[-1][0] + key, y, max(visual[-1][2], size))
+        if visual and abs(visual[-1][1] - y) < 0.5 * max(visual[-1][2], size):  # a superscript sits a little higher
+            line, line_y, line_size, marks = visual[-1]
+            if _MARKER.fullmatch(key) and size < 0.85 * line_size:  # small digits after text: a note marker
+                marks = marks + [(len(line), len(key))]
+            visual[-1] = (line + key, y if size > line_size else line_y, max(line_size, size), marks)
         else:
-            visual.append((key, y, size))
+            visual.append((key, y, size, []))
 
     text = page.extract_text(visitor_text=visit) or ""
     lines = [ln for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if ln.strip()]
-    # Give each extracted line the baseline and size of the visual line with the same characters.
-    found: dict[str, list[tuple[float, float]]] = {}
-    for key, y, size in visual:
-        found.setdefault(key, []).append((y, size))
-    matched = [found[k].pop(0) if found.get(k) else (None, None) for k in (re.sub(r"\s+", "", ln) for ln in lines)]
-    baselines = [y for y, _ in matched]
+    # Give each extracted line the baseline, size and markers of the visual line with the same characters.
+    found: dict[str, list[tuple[float, float, list[tuple[int, int]]]]] = {}
+    for key, y, size, marks in visual:
+        found.setdefault(key, []).append((y, size, marks))
+    matched = [found[k].pop(0) if found.get(k) else (None, None, [])
+               for k in (re.sub(r"\s+", "", ln) for ln in lines)]
+    lines = [_set_off_markers(ln, marks) if marks else ln for ln, (_, _, marks) in zip(lines, matched)]
+    baselines = [y for y, _, _ in matched]
     steps = [a - b for a, b in zip(baselines, baselines[1:]) if a is not None and b is not None and a > b]
     gaps: set[int] = set()
     if len(steps) >= 2:
@@ -105,7 +116,28 @@ def _page_lines(page) -> tuple[list[str], set[int], list[float | None]]:
         for i, (a, b) in enumerate(zip(baselines, baselines[1:])):
             if a is not None and b is not None and a - b > 1.35 * usual:
                 gaps.add(i)
-    return lines, gaps, [size for _, size in matched]
+    return lines, gaps, [size for _, size, _ in matched]
+
+
+def _set_off_markers(line: str, marks: list[tuple[int, int]]) -> str:
+    """Write each note marker as superscript after a space: extraction runs "proceedings" and its
+    marker "1" together as "proceedings1", which no lemma, phrase or vocabulary entry would match.
+    ``marks`` are (offset, length) in the line's characters without spaces."""
+    starts = dict(marks)
+    out: list[str] = []
+    seen = 0  # non-space characters passed
+    left = 0  # marker characters still to write
+    for ch in line:
+        if not ch.isspace():
+            if seen in starts:
+                left = starts[seen]
+                if out and not out[-1].isspace():
+                    out.append(" ")
+            seen += 1
+            if left:
+                ch, left = ch.translate(_SUPERSCRIPT), left - 1
+        out.append(ch)
+    return "".join(out)
 
 
 def _small_print(pages: list[list[str]], sizes: dict[tuple[int, int], float]) -> set[tuple[int, int]]:
