@@ -50,6 +50,13 @@ def test_docx_paragraphs_and_tables_round_trip(tmp_path, settings, segmenter):
         assert document.text[p.start:p.end] == p.text
 
 
+def test_docx_footnotes_are_read_and_come_at_the_end(tmp_path, settings, segmenter):
+    notes = ["Working Together to Safeguard Children (2018).", "The mother's partner was known to the police."]
+    document = ingest.read(make_docx(tmp_path / "notes.docx", footnotes=notes), settings)
+    (passages,) = segmenter.transform([document])
+    assert [p.text for p in passages] == PARAGRAPHS + [f"1 {notes[0]}", f"2 {notes[1]}"]
+
+
 def test_docx_box_and_merged_title_rows_keep_their_paragraphs_apart(tmp_path, settings, segmenter):
     import docx
 

@@ -1,4 +1,5 @@
-"""Word documents (python-docx): one passage per non-empty paragraph; tables in reading order, a row at a time."""
+"""Word documents (python-docx): one passage per non-empty paragraph; tables in reading order, a row at a
+time; footnotes at the end."""
 from __future__ import annotations
 
 import io
@@ -25,8 +26,33 @@ def read_docx(data: bytes, path: str, limits: Limits) -> tuple[str, int]:
     except Exception as exc:  # lxml's XMLSyntaxError and friends: a damaged package
         raise IngestError(path, f"is a damaged DOCX file ({exc.__class__.__name__})") from exc
 
-    paragraphs = [_clean(p) for p in _body_paragraphs(document)]
+    try:
+        notes = _footnotes(document)
+    except Exception as exc:  # a damaged footnotes part
+        raise IngestError(path, f"is a damaged DOCX file ({exc.__class__.__name__} in its footnotes)") from exc
+    paragraphs = [_clean(p) for p in _body_paragraphs(document)] + notes
     return "\n\n".join(p for p in paragraphs if p), 1
+
+
+def _footnotes(document) -> list[str]:
+    """Each footnote's text, numbered in order ("1 Working Together ..."): python-docx does not read them,
+    and a review's notes can carry substance. They go at the end, as the PDF reader puts its footnotes."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import qn
+
+    notes = []
+    for rel in document.part.rels.values():
+        if rel.reltype != RT.FOOTNOTES or rel.is_external:
+            continue
+        for note in parse_xml(rel.target_part.blob).iter(qn("w:footnote")):
+            if note.get(qn("w:type")):  # the separator lines Word keeps among the notes
+                continue
+            parts = ("".join(t.text or "" for t in p.iter(qn("w:t"))).strip() for p in note.iter(qn("w:p")))
+            text = " ".join(part for part in parts if part)
+            if text:
+                notes.append(f"{len(notes) + 1} {text}")
+    return notes
 
 
 def _body_paragraphs(document):
