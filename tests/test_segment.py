@@ -110,3 +110,26 @@ def test_faster_pipeline_annotates_every_corpus_token_as_stock_spacy_does(settin
         assert annotations(a) == annotations(b), a.text
         tokens += len(a)
     assert tokens > 60000
+
+
+def test_a_markdown_review_has_the_same_headings_as_its_text_twin(tmp_path, settings, segmenter, corpus_dir):
+    import re
+
+    import numpy as np
+
+    from scr_text.features import Batch, context, is_heading
+
+    text = (corpus_dir / "texts" / "d05.txt").read_text()
+    # The same review written in Markdown: each numbered heading ("5. Analysis") marked "## ".
+    (tmp_path / "d05.md").write_text(re.sub(r"(?m)^(\d+\. [A-Z][^.\n]*)$", r"## \1", text))
+    (tmp_path / "d05.txt").write_text(text)
+
+    def headings(path):
+        (passages,) = segmenter.transform([ingest.read(path, settings)])
+        n = len(passages)
+        batch = Batch(passages, np.zeros((n, 4), dtype=np.float32), np.zeros((n, 2), dtype=np.float32))
+        return [is_heading(p.text) for p in passages], context(batch).headings
+
+    flags, names = headings(tmp_path / "d05.md")
+    assert sum(flags) == 6 and "analysis" in names
+    assert (flags, names) == headings(tmp_path / "d05.txt")

@@ -12,7 +12,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .records import Passage
 
-_HEADING = re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?[A-Z][^.!?]{0,80}$")
+# A heading: short, one line, capitalised, no sentence end; numbered ("5.2 Analysis") or not, and in a
+# Markdown review marked as one ("## Analysis").
+_HEADING = re.compile(r"^(?:#{1,6}\s+)?(?:\d+(?:\.\d+)*\.?\s+)?[A-Z][^.!?]{0,80}$")
 
 
 @dataclass
@@ -68,7 +70,7 @@ def context(batch: Batch) -> Context:
         for m in range(i, j):
             text = batch.passages[m].text
             if is_heading(text):
-                heading = re.sub(r"^[\d.\s]+", "", text).lower()
+                heading = re.sub(r"^[#\d.\s]+", "", text).lower()
             ctx.headings[m] = heading
             near = [x for x in (m - 1, m + 1) if i <= x < j]
             if near:
