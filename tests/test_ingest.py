@@ -67,11 +67,13 @@ def test_docx_box_and_merged_title_rows_keep_their_paragraphs_apart(tmp_path, se
     table = document.add_table(rows=2, cols=2)
     table.cell(0, 0).merge(table.cell(0, 1)).text = "Chronology"  # a title row spanning the table
     table.cell(1, 0).text, table.cell(1, 1).text = "June 2020", "Strategy meeting held"
+    table.cell(1, 1).add_paragraph("")  # an empty paragraph in a cell leaves no extra space
+    table.cell(1, 1).add_paragraph("and minuted")
     document.save(tmp_path / "box.docx")
     (passages,) = segmenter.transform([ingest.read(tmp_path / "box.docx", settings)])
     assert [p.text for p in passages] == ["Key learning: plan before the first hearing.",
                                           "Record why each decision was made.", "Chronology",
-                                          "June 2020 | Strategy meeting held"]
+                                          "June 2020 | Strategy meeting held and minuted"]
 
 
 def test_pdf_footnotes_move_to_the_end_and_a_paragraph_runs_on_across_the_page(tmp_path, settings, segmenter):

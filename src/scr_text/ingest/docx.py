@@ -72,8 +72,9 @@ def _body_paragraphs(document):
                 if len(cells) == 1:
                     yield from (para.text for para in cells[0].paragraphs)
                     continue
-                texts = [" ".join(_clean(para.text).replace("\n", " ") for para in cell.paragraphs) for cell in cells]
-                yield " | ".join(t.strip() for t in texts if t.strip())
+                texts = (" ".join(t for t in (_clean(para.text).replace("\n", " ") for para in cell.paragraphs) if t)
+                         for cell in cells)
+                yield " | ".join(t for t in texts if t)
 
 
 def _clean(text: str) -> str:
