@@ -131,14 +131,36 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.conn = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None)
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn = self._connect_wal(busy_timeout_s)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                raise UserError(f"{self.path}: the store is busy with another process; try again") from exc
+            raise UserError(f"{self.path}: not a scr-text store ({exc})") from exc
         except sqlite3.DatabaseError as exc:
             raise UserError(f"{self.path}: not a scr-text store ({exc})") from exc
         self.conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.migrate()
+
+    def _connect_wal(self, busy_timeout_s: float) -> sqlite3.Connection:
+        """A connection in WAL mode. Two processes opening a new store at once both try to switch it to
+        WAL, and SQLite answers one of them "locked" at once instead of waiting (its busy handler is not
+        called where waiting could deadlock), so the switch is retried until the busy timeout."""
+        deadline = time.monotonic() + busy_timeout_s
+        while True:
+            conn = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return conn
+            except sqlite3.OperationalError as exc:
+                conn.close()
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+            except BaseException:
+                conn.close()
+                raise
 
     def close(self) -> None:
         self.conn.close()
@@ -179,14 +201,15 @@ class Store:
                 f"{self.path}: store schema v{self.version} is newer than this scr-text (v{SCHEMA_VERSION}); upgrade scr-text"
             )
         while self.version < SCHEMA_VERSION:
-            target = self.version + 1
             with self.transaction() as conn:
-                if conn.execute("PRAGMA user_version").fetchone()[0] >= target:
-                    continue  # another process migrated meanwhile
-                for statement in MIGRATIONS[target - 1].split(";"):
+                # Read under the write lock: another process may have migrated since the check above.
+                current = conn.execute("PRAGMA user_version").fetchone()[0]
+                if current >= SCHEMA_VERSION:
+                    break
+                for statement in MIGRATIONS[current].split(";"):
                     if statement.strip():
                         conn.execute(statement)
-                conn.execute(f"PRAGMA user_version={target}")
+                conn.execute(f"PRAGMA user_version={current + 1}")
 
     # -- documents and passages ---------------------------------------------------
     def find_by_sha(self, sha256: str) -> str | None:
