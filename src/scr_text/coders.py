@@ -61,10 +61,10 @@ def _import_for(coder: str, spans: list[Span], store: Store, settings: Settings,
     report.unmapped_codes = dict(unmapped)
     known = set(store.doc_ids())
     report.unknown_documents = sorted({s.doc_id for s in mapped_spans if s.doc_id not in known})
-    docs = sorted({s.doc_id for s in mapped_spans if s.doc_id in known})
+    stored = [s for s in mapped_spans if s.doc_id in known]
+    docs = sorted({s.doc_id for s in stored})
     # A span past the end of the stored text was measured on some other text: placing it would be a guess.
     length = {d: len(store.document(d).text) for d in docs}
-    stored = [s for s in mapped_spans if s.doc_id in known]
     report.overrunning_spans = dict(Counter(s.doc_id for s in stored if s.end > length[s.doc_id]))
     stored = [s for s in stored if s.end <= length[s.doc_id]]
     segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)

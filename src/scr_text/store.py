@@ -132,11 +132,9 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = self._connect_wal(busy_timeout_s)
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc):
-                raise UserError(f"{self.path}: the store is busy with another process; try again") from exc
-            raise UserError(f"{self.path}: not a scr-text store ({exc})") from exc
         except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc):
+                raise self._busy() from exc
             raise UserError(f"{self.path}: not a scr-text store ({exc})") from exc
         self.conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         self.conn.execute("PRAGMA foreign_keys=ON")
@@ -162,6 +160,9 @@ class Store:
                 conn.close()
                 raise
 
+    def _busy(self) -> UserError:
+        return UserError(f"{self.path}: the store is busy with another process; try again")
+
     def close(self) -> None:
         self.conn.close()
 
@@ -180,7 +181,7 @@ class Store:
                 break
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or attempt == 4:
-                    raise UserError(f"{self.path}: the store is busy with another process; try again") from exc
+                    raise self._busy() from exc
                 time.sleep(0.5 * (attempt + 1))
         try:
             yield self.conn
