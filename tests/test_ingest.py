@@ -76,6 +76,35 @@ def test_docx_box_and_merged_title_rows_keep_their_paragraphs_apart(tmp_path, se
                                           "June 2020 | Strategy meeting held and minuted"]
 
 
+def test_docx_tracked_changes_read_as_accepted_and_content_controls_are_read(tmp_path, settings, segmenter):
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    w = nsdecls("w")
+    change = w + ' w:id="{}" w:author="Reviewer" w:date="2024-01-01T00:00:00Z"'
+    document = docx.Document()
+    draft = document.add_paragraph("Mother told the health visitor ")
+    for part in [  # a draft review's tracked edits: an insertion, a deletion, a moved phrase
+        f'<w:ins {change.format(1)}><w:r><w:t xml:space="preserve">that Father had hit her</w:t></w:r></w:ins>',
+        f'<w:del {change.format(2)}><w:r><w:delText>nothing</w:delText></w:r></w:del>',
+        f'<w:moveFrom {change.format(3)}><w:r><w:t xml:space="preserve"> in March</w:t></w:r></w:moveFrom>',
+        f'<w:r {w}><w:t xml:space="preserve">.</w:t></w:r>',
+    ]:
+        draft._p.append(parse_xml(part))
+    control = document.add_paragraph("The referral was made on ")  # a template's date field
+    control._p.append(parse_xml(f'<w:sdt {w}><w:sdtContent><w:r><w:t>3 May</w:t></w:r></w:sdtContent></w:sdt>'))
+    # A whole block inside a content control, as a cover page or a template's summary box is.
+    document.element.body.insert(len(document.element.body) - 1, parse_xml(
+        f'<w:sdt {w}><w:sdtContent><w:p><w:r><w:t>No safety plan was made.</w:t></w:r></w:p></w:sdtContent></w:sdt>'))
+    document.save(tmp_path / "draft.docx")
+    read = ingest.read(tmp_path / "draft.docx", settings)
+    (passages,) = segmenter.transform([read])
+    assert [p.text for p in passages] == ["Mother told the health visitor that Father had hit her.",
+                                          "The referral was made on 3 May", "No safety plan was made."]
+    assert all(read.text[p.start:p.end] == p.text for p in passages)
+
+
 def test_pdf_footnotes_move_to_the_end_and_a_paragraph_runs_on_across_the_page(tmp_path, settings, segmenter):
     import random
 

@@ -48,7 +48,7 @@ def _footnotes(document) -> list[str]:
         for note in parse_xml(rel.target_part.blob).iter(qn("w:footnote")):
             if note.get(qn("w:type")):  # the separator lines Word keeps among the notes
                 continue
-            parts = ("".join(t.text or "" for t in p.iter(qn("w:t"))).strip() for p in note.iter(qn("w:p")))
+            parts = (_paragraph_text(p).strip() for p in note.iter(qn("w:p")))
             text = " ".join(part for part in parts if part)
             if text:
                 notes.append(f"{len(notes) + 1} {text}")
@@ -56,25 +56,55 @@ def _footnotes(document) -> list[str]:
 
 
 def _body_paragraphs(document):
-    """Paragraph texts in reading order: body paragraphs, and each table row as one paragraph, its cells
-    joined by " | ". A chronology row (date | agency | event) is one record, and the event is read with its
-    date and agency. A row of one cell is a box around ordinary text, so its paragraphs stay apart."""
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
+    """Paragraph texts in reading order: body paragraphs, and each table row as one paragraph (below)."""
+    return _texts(document.element.body, document)
 
-    for block in document.element.body.iterchildren():
-        tag = block.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            yield Paragraph(block, document).text
-        elif tag == "tbl":
-            for row in Table(block, document).rows:
-                cells = list({id(cell._tc): cell for cell in row.cells}.values())  # merged cells repeat
-                if len(cells) == 1:
-                    yield from (para.text for para in cells[0].paragraphs)
-                    continue
-                texts = (" ".join(t for t in (_clean(para.text).replace("\n", " ") for para in cell.paragraphs) if t)
-                         for cell in cells)
-                yield " | ".join(t for t in texts if t)
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _blocks(parent):
+    """The paragraphs and tables under ``parent`` in reading order, including those wrapped in content
+    controls (``w:sdt``, as templates and cover pages use) or custom XML, which python-docx passes over."""
+    for child in parent.iterchildren():
+        if child.tag in (_W + "p", _W + "tbl"):
+            yield child
+        elif child.tag in (_W + "sdt", _W + "sdtContent", _W + "customXml"):
+            yield from _blocks(child)
+
+
+def _texts(parent, document):
+    from docx.table import Table
+
+    for block in _blocks(parent):
+        if block.tag == _W + "p":
+            yield _paragraph_text(block)
+        else:
+            yield from _row_texts(Table(block, document), document)
+
+
+def _row_texts(table, document):
+    """Each row as one text, its cells joined by " | ": a chronology row (date | agency | event) is one record,
+    and the event is read with its date and agency. A row of one cell is a box around ordinary text, so its
+    paragraphs stay apart. A table inside a cell is read the same way."""
+    for row in table.rows:
+        cells = list({id(cell._tc): cell for cell in row.cells}.values())  # merged cells repeat
+        if len(cells) == 1:
+            yield from _texts(cells[0]._tc, document)
+            continue
+        texts = (" ".join(t for t in (_clean(text).replace("\n", " ") for text in _texts(cell._tc, document)) if t)
+                 for cell in cells)
+        yield " | ".join(t for t in texts if t)
+
+
+def _paragraph_text(p) -> str:
+    """A paragraph's text as it reads with tracked changes accepted: inserted text in, deleted and moved-away
+    text out, and text inside inline content controls, smart tags and fields kept. (python-docx's
+    ``Paragraph.text`` reads only the runs directly under the paragraph and its hyperlinks, so a draft review's
+    tracked insertions were lost.) Each run's text is python-docx's (tabs, line breaks, hyphens); runs inside a
+    run, a text box's, are left out as before."""
+    runs = p.xpath("./descendant::w:r[not(ancestor::w:del) and not(ancestor::w:moveFrom) and not(ancestor::w:r)]")
+    return "".join(r.text for r in runs)
 
 
 def _clean(text: str) -> str:
