@@ -69,11 +69,16 @@ def test_docx_box_and_merged_title_rows_keep_their_paragraphs_apart(tmp_path, se
     table.cell(1, 0).text, table.cell(1, 1).text = "June 2020", "Strategy meeting held"
     table.cell(1, 1).add_paragraph("")  # an empty paragraph in a cell leaves no extra space
     table.cell(1, 1).add_paragraph("and minuted")
+    row = table.add_row()
+    row.cells[0].text = "July 2020"
+    nested = row.cells[1].add_table(rows=2, cols=1)  # a table inside a cell: its rows are read in turn
+    nested.cell(0, 0).text, nested.cell(1, 0).text = "Police visit", "School report"
     document.save(tmp_path / "box.docx")
     (passages,) = segmenter.transform([ingest.read(tmp_path / "box.docx", settings)])
     assert [p.text for p in passages] == ["Key learning: plan before the first hearing.",
                                           "Record why each decision was made.", "Chronology",
-                                          "June 2020 | Strategy meeting held and minuted"]
+                                          "June 2020 | Strategy meeting held and minuted",
+                                          "July 2020 | Police visit School report"]
 
 
 def test_docx_tracked_changes_read_as_accepted_and_content_controls_are_read(tmp_path, settings, segmenter):
