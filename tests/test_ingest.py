@@ -110,6 +110,28 @@ def test_docx_tracked_changes_read_as_accepted_and_content_controls_are_read(tmp
     assert all(read.text[p.start:p.end] == p.text for p in passages)
 
 
+def test_docx_text_box_is_read_once_after_its_paragraph(tmp_path, settings, segmenter):
+    import docx
+    from docx.oxml import parse_xml
+
+    ns = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+          'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+          'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" xmlns:v="urn:schemas-microsoft-com:vml"')
+    box = '<w:txbxContent><w:p><w:r><w:t>Key learning: see the child alone.</w:t></w:r></w:p></w:txbxContent>'
+    document = docx.Document()
+    anchor = document.add_paragraph("The social worker visited at home.")
+    # As Word writes a text box: a drawing, and the same box again as VML for readers without drawings.
+    anchor._p.append(parse_xml(
+        f'<w:r {ns}><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wps:wsp><wps:txbx>{box}</wps:txbx>'
+        f'</wps:wsp></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox>{box}</v:textbox></v:shape>'
+        '</w:pict></mc:Fallback></mc:AlternateContent></w:r>'))
+    document.add_paragraph("The case was closed.")
+    document.save(tmp_path / "box.docx")
+    (passages,) = segmenter.transform([ingest.read(tmp_path / "box.docx", settings)])
+    assert [p.text for p in passages] == ["The social worker visited at home.", "Key learning: see the child alone.",
+                                          "The case was closed."]
+
+
 def test_pdf_footnotes_move_to_the_end_and_a_paragraph_runs_on_across_the_page(tmp_path, settings, segmenter):
     import random
 

@@ -1,5 +1,5 @@
-"""Word documents (python-docx): one passage per non-empty paragraph; tables in reading order, a row at a
-time; footnotes at the end."""
+"""Word documents (python-docx): one passage per non-empty paragraph, tracked changes accepted; tables in
+reading order, a row at a time; text boxes after the paragraph they are anchored in; footnotes at the end."""
 from __future__ import annotations
 
 import io
@@ -61,6 +61,7 @@ def _body_paragraphs(document):
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 
 
 def _blocks(parent):
@@ -79,8 +80,21 @@ def _texts(parent, document):
     for block in _blocks(parent):
         if block.tag == _W + "p":
             yield _paragraph_text(block)
+            yield from _text_boxes(block, document)
         else:
             yield from _row_texts(Table(block, document), document)
+
+
+def _text_boxes(p, document):
+    """The paragraphs of the text boxes anchored in paragraph ``p`` (a review's "key learning" box), after its
+    own text. Word stores each box twice, as a drawing and as a VML fallback for old readers: the fallback's
+    copy is skipped, as is a box inside another box (read with that box)."""
+    for box in p.iter(_W + "txbxContent"):
+        outer = box.getparent()
+        while outer is not p and outer.tag not in (_MC_FALLBACK, _W + "txbxContent"):
+            outer = outer.getparent()
+        if outer is p:
+            yield from _texts(box, document)
 
 
 def _row_texts(table, document):
@@ -101,9 +115,11 @@ def _paragraph_text(p) -> str:
     """A paragraph's text as it reads with tracked changes accepted: inserted text in, deleted and moved-away
     text out, and text inside inline content controls, smart tags and fields kept. (python-docx's
     ``Paragraph.text`` reads only the runs directly under the paragraph and its hyperlinks, so a draft review's
-    tracked insertions were lost.) Each run's text is python-docx's (tabs, line breaks, hyphens); runs inside a
-    run, a text box's, are left out as before."""
-    runs = p.xpath("./descendant::w:r[not(ancestor::w:del) and not(ancestor::w:moveFrom) and not(ancestor::w:r)]")
+    tracked insertions were lost.) Each run's text is python-docx's (tabs, line breaks, hyphens); the runs of a
+    text box anchored in the paragraph, under a paragraph of their own, are left out (``_text_boxes`` reads them)."""
+    depth = sum(1 for _ in p.iterancestors(_W + "p"))  # > 0 for a paragraph in a text box
+    runs = p.xpath("./descendant::w:r[not(ancestor::w:del) and not(ancestor::w:moveFrom)"
+                   f" and count(ancestor::w:p) = {depth + 1}]")
     return "".join(r.text for r in runs)
 
 
