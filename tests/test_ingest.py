@@ -222,6 +222,30 @@ def test_pdf_ligatures_are_spelt_out_and_footnote_markers_kept(tmp_path, setting
     assert hits[0, codebook.ids.index("physical_abuse")] > 0  # the codebook's phrase "fingertip"
 
 
+def test_pdf_soft_hyphens_join_their_word(tmp_path, settings, segmenter):
+    from fpdf import FPDF
+
+    # A soft hyphen (U+00AD) marks where a word may break; typesetters leave one at a line end where it did,
+    # and an invisible one inside a line.
+    # fpdf2 lays soft hyphens out itself, so a placeholder goes in and the byte is set in the uncompressed
+    # page (0xAD is the soft hyphen in the core fonts' WinAnsi encoding).
+    pdf = FPDF()
+    pdf.compress = False
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for line in ["The family's circumstances were discussed at the multi-agency safe~",
+                 "guarding meeting, but the notes were never shared with the health vis~itor, who",
+                 "did not learn of the concerns until much later."]:
+        pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    (tmp_path / "shy.pdf").write_bytes(bytes(pdf.output()).replace(b"~", b"\xad"))
+    document = ingest.read(tmp_path / "shy.pdf", settings)
+    assert document.text == ("The family's circumstances were discussed at the multi-agency safeguarding meeting, but the "
+                             "notes were never shared with the health visitor, who did not learn of the concerns until "
+                             "much later.")
+    (passage,) = segmenter.transform([document])[0]
+    assert "safeguarding" in [t.lemma_ for t in passage.analysis]
+
+
 def test_multipage_pdf_drops_running_lines_undoes_hyphens_and_rebuilds_paragraphs(tmp_path, settings, segmenter):
     body = PARAGRAPHS * 5 + ["3.1 There was little profes-\nsional curiosity about Mr X, and the record was incomplete."]
     f = make_pdf(tmp_path / "review.pdf", body)

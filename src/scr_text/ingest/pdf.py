@@ -15,13 +15,14 @@ from ..errors import IngestError
 # "signiﬁcant" would match no lemma, phrase or vocabulary entry. Only these are changed: full NFKC would
 # also turn footnote markers ("review¹") into digits run into words.
 _LIGATURES = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0xFB00, 0xFB07)}
+_SOFT_HYPHEN = "\u00ad"  # where a word may break; shown only when it does, at a line end
 
 _PAGE_NUMBER = re.compile(
     r"^\s*(?:page\s+)?[-–—(\[]?\s*\d{1,4}\s*[-–—)\]]?\s*(?:(?:of|/)\s*\d{1,4})?\s*$", re.IGNORECASE
 )
 _NUMBERED_START = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[•\-–*]|\([a-z0-9]+\))\s+\S")
 _SENTENCE_END = re.compile(r"[.!?:;'\"’”)]\s*$")
-_HYPHENATED = re.compile(r"[A-Za-z]-$")
+_HYPHENATED = re.compile(r"[A-Za-z][-\u00ad]$")
 _MARKER = re.compile(r"\d{1,3}|[*†‡]")  # a note marker as drawn, when set small after text
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _NOTE_MARK = re.compile(r"^\s*(?:\d{1,3}\.?|[¹²³⁴⁵⁶⁷⁸⁹⁰]+|[*†‡])\s*[A-Za-z(\"'‘“]")
@@ -70,7 +71,7 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
     pages, notes = _strip_page_furniture(pages, breaks, _small_print(pages, sizes), settings)
     # Footnotes go after the body, so that a paragraph running on to the next page stays whole.
     text = "\n\n".join(t for t in (_rebuild_paragraphs(pages), _rebuild_paragraphs([notes])) if t)
-    text = text.translate(_LIGATURES)
+    text = text.translate(_LIGATURES).replace(_SOFT_HYPHEN, "")  # one inside a line is invisible
     if not text.strip():
         raise IngestError(path, "has no extractable text (a scanned PDF needs OCR first)")
     return text, n_pages
@@ -210,8 +211,8 @@ def _rebuild_paragraphs(pages: list[list[str]]) -> str:
         raw = raw.rstrip("\n")
         line = raw.strip()
         if current:
-            if _HYPHENATED.search(current) and line[:1].islower():
-                current = current[:-1] + line  # undo a line-end hyphenation
+            if _HYPHENATED.search(current) and (line[:1].islower() or current.endswith(_SOFT_HYPHEN)):
+                current = current[:-1] + line  # undo a line-end hyphenation (a soft hyphen is always one)
             else:
                 current = f"{current} {line}"
         else:
