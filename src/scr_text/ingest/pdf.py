@@ -50,16 +50,16 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
         if n_pages > limits.max_pdf_pages:
             raise IngestError(path, f"has {n_pages} pages (limit {limits.max_pdf_pages})")
         pages: list[list[str]] = []
-        breaks: set[tuple[int, int]] = set()  # (page, line) after which the layout leaves a gap
+        baselines: list[list[float | None]] = []
         sizes: dict[tuple[int, int], float] = {}  # (page, line) -> font size, where known
         total = 0
         for number, page in enumerate(reader.pages):
-            lines, gaps, line_sizes = _page_lines(page)
+            lines, line_baselines, line_sizes = _page_lines(page)
             total += sum(len(ln) for ln in lines)
             if total > limits.max_text_chars:
                 raise IngestError(path, f"extracts to more than {limits.max_text_chars} characters (limit)")
             pages.append(lines)
-            breaks.update((number, i) for i in gaps)
+            baselines.append(line_baselines)
             sizes.update({(number, i): size for i, size in enumerate(line_sizes) if size})
     except IngestError:
         raise
@@ -68,7 +68,7 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
     except Exception as exc:  # pypdf raises a wide range on hostile input; none may escape as a crash
         raise IngestError(path, f"cannot be read as a PDF ({exc.__class__.__name__})") from exc
 
-    pages, notes = _strip_page_furniture(pages, breaks, _small_print(pages, sizes), settings)
+    pages, notes = _strip_page_furniture(pages, _gaps(baselines), _small_print(pages, sizes), settings)
     # Footnotes go after the body, so that a paragraph running on to the next page stays whole.
     text = "\n\n".join(t for t in (_rebuild_paragraphs(pages), _rebuild_paragraphs([notes])) if t)
     text = text.translate(_LIGATURES).replace(_SOFT_HYPHEN, "")  # one inside a line is invisible
@@ -77,11 +77,9 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
     return text, n_pages
 
 
-def _page_lines(page) -> tuple[list[str], set[int], list[float | None]]:
-    """The page's text lines (pypdf's own line building, note markers set off), the indexes of lines
-    followed by a wider vertical gap than the page's usual line spacing (the layout's paragraph breaks),
-    and each line's font size (its largest; None where the line could not be matched to the drawing
-    operations)."""
+def _page_lines(page) -> tuple[list[str], list[float | None], list[float | None]]:
+    """The page's text lines (pypdf's own line building, note markers set off), each line's baseline and
+    its font size (its largest); None where the line could not be matched to the drawing operations."""
     # Per visual line: text without spaces, baseline y, font size, and the note markers in it as
     # (offset into that text, length).
     visual: list[tuple[str, float, float, list[tuple[int, int]]]] = []
@@ -109,15 +107,21 @@ def _page_lines(page) -> tuple[list[str], set[int], list[float | None]]:
     matched = [found[k].pop(0) if found.get(k) else (None, None, [])
                for k in (re.sub(r"\s+", "", ln) for ln in lines)]
     lines = [_set_off_markers(ln, marks) if marks else ln for ln, (_, _, marks) in zip(lines, matched)]
-    baselines = [y for y, _, _ in matched]
-    steps = [a - b for a, b in zip(baselines, baselines[1:]) if a is not None and b is not None and a > b]
-    gaps: set[int] = set()
-    if len(steps) >= 2:
-        usual = sorted(steps)[len(steps) // 2]
-        for i, (a, b) in enumerate(zip(baselines, baselines[1:])):
-            if a is not None and b is not None and a - b > 1.35 * usual:
-                gaps.add(i)
-    return lines, gaps, [size for _, size, _ in matched]
+    return lines, [y for y, _, _ in matched], [size for _, size, _ in matched]
+
+
+def _gaps(baselines: list[list[float | None]]) -> set[tuple[int, int]]:
+    """(page, line) of the lines followed by a wider vertical gap than the document's usual line spacing: the
+    layout's paragraph breaks. The spacing is the whole document's, not each page's: on a short last page of
+    one-line paragraphs the paragraph spacing is the commonest step, and no gap would show."""
+    def steps(ys):
+        return [(i, a - b) for i, (a, b) in enumerate(zip(ys, ys[1:])) if a is not None and b is not None and a > b]
+
+    every = sorted(step for ys in baselines for _, step in steps(ys))
+    if len(every) < 2:
+        return set()
+    usual = every[len(every) // 2]
+    return {(p, i) for p, ys in enumerate(baselines) for i, step in steps(ys) if step > 1.35 * usual}
 
 
 def _set_off_markers(line: str, marks: list[tuple[int, int]]) -> str:
@@ -189,9 +193,14 @@ def _strip_page_furniture(pages: list[list[str]], breaks: set[tuple[int, int]], 
         page_notes = [lines[i] for i in keep[body:]]
         if page_notes:
             notes += page_notes[:-1] + [page_notes[-1].rstrip("\n") + "\n"]
-            # The gap above the footnotes is not a paragraph break: the text may run on to the next page.
-            page_text[-1] = page_text[-1].rstrip("\n")
         cleaned.append(page_text)
+    # The gap below a page's last line of text (above its footnotes or footer, or the page's end) is no
+    # paragraph break where the text plainly runs on: the line does not close a sentence, or the next page
+    # starts in lower case. Otherwise it stays a break: a page may end a paragraph as well as cut one.
+    following = [page[0] if page else "" for page in cleaned[1:]] + [""]
+    for page, nxt in zip(cleaned, following):
+        if page and (not _SENTENCE_END.search(page[-1].rstrip("\n")) or nxt[:1].islower()):
+            page[-1] = page[-1].rstrip("\n")
     return cleaned, notes
 
 

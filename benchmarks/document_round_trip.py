@@ -1,0 +1,51 @@
+"""Check, not part of the pipeline: do the PDF and DOCX readers give back the paragraphs a review was written in?
+
+Each review of a corpus (paragraphs separated by blank lines) is typeset as a PDF (running header, page
+numbers, page breaks where they fall) and as a Word file with the test suite's document makers
+(`tests/docmaker.py`: fpdf2, python-docx), read back with `scr_text.ingest`, and its paragraphs compared with
+the original's. Prints, per format, how many reviews come back paragraph for paragraph, and for the others
+the first paragraphs that differ.
+
+    .venv/bin/python benchmarks/document_round_trip.py [--corpus corpora/dev]
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", type=Path, default=Path("corpora/dev"))
+    args = ap.parse_args()
+
+    from docmaker import make_docx, make_pdf
+
+    from scr_text import ingest
+    from scr_text.config import load_settings
+
+    settings = load_settings()
+    makers = {"pdf": make_pdf, "docx": make_docx}
+    same = dict.fromkeys(makers, 0)
+    files = sorted((args.corpus / "texts").glob("*.txt"))
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in files:
+            paragraphs = [" ".join(p.split()) for p in f.read_text(encoding="utf-8").split("\n\n") if p.strip()]
+            for kind, make in makers.items():
+                back = ingest.read(make(Path(tmp) / f"{f.stem}.{kind}", paragraphs), settings).text.split("\n\n")
+                if back == paragraphs:
+                    same[kind] += 1
+                    continue
+                diff = [d[:100] for d in difflib.ndiff(paragraphs, back) if d[:1] in "+-"]
+                print(f"{f.stem}.{kind}: {len(paragraphs)} paragraphs written, {len(back)} read", *diff[:4], sep="\n  ")
+    for kind in makers:
+        print(f"{kind}: {same[kind]} of {len(files)} reviews read back paragraph for paragraph")
+
+
+if __name__ == "__main__":
+    main()
