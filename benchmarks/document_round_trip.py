@@ -6,7 +6,7 @@ numbers, page breaks where they fall) and as a Word file with the test suite's d
 the original's. Prints, per format, how many reviews come back paragraph for paragraph, and for the others
 the first paragraphs that differ.
 
-    .venv/bin/python benchmarks/document_round_trip.py [--corpus corpora/dev]
+    .venv/bin/python benchmarks/document_round_trip.py [--corpus corpora/dev] [--paragraph-space MM]
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", type=Path, default=Path("corpora/dev"))
+    ap.add_argument("--paragraph-space", type=float, default=4, help="PDF: mm between paragraphs (lines are 6 mm)")
     args = ap.parse_args()
 
     from docmaker import make_docx, make_pdf
@@ -30,7 +31,8 @@ def main() -> None:
     from scr_text.config import load_settings
 
     settings = load_settings()
-    makers = {"pdf": make_pdf, "docx": make_docx}
+    makers = {"pdf": lambda path, paragraphs: make_pdf(path, paragraphs, paragraph_space=args.paragraph_space),
+              "docx": make_docx}
     same = dict.fromkeys(makers, 0)
     files = sorted((args.corpus / "texts").glob("*.txt"))
     with tempfile.TemporaryDirectory() as tmp:

@@ -60,7 +60,7 @@ def _add_footnotes(path: Path, footnotes) -> None:
 
 
 def make_pdf(path: Path, paragraphs, header="Serious Case Review: Child A - Confidential", pages_break_every=None,
-             encrypt_password=None) -> Path:
+             encrypt_password=None, paragraph_space=4) -> Path:
     from fpdf import FPDF
 
     class Review(FPDF):
@@ -83,7 +83,7 @@ def make_pdf(path: Path, paragraphs, header="Serious Case Review: Child A - Conf
     for i, text in enumerate(paragraphs):
         if pages_break_every and i and i % pages_break_every == 0:
             pdf.add_page()
-        pdf.multi_cell(0, 6, text)
-        pdf.ln(4)
+        pdf.multi_cell(0, 6, text)  # 6 mm lines
+        pdf.ln(paragraph_space)  # mm between paragraphs
     pdf.output(str(path))
     return path

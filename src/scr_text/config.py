@@ -58,6 +58,7 @@ class EmbedSettings:
 class PdfSettings:
     repeated_line_min_share: float = 0.5
     edge_lines: int = 3
+    paragraph_gap: float = 1.2
 
 
 @dataclass

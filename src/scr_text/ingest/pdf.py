@@ -68,7 +68,8 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
     except Exception as exc:  # pypdf raises a wide range on hostile input; none may escape as a crash
         raise IngestError(path, f"cannot be read as a PDF ({exc.__class__.__name__})") from exc
 
-    pages, notes = _strip_page_furniture(pages, _gaps(baselines), _small_print(pages, sizes), settings)
+    gaps = _gaps(baselines, settings.paragraph_gap)
+    pages, notes = _strip_page_furniture(pages, gaps, _small_print(pages, sizes), settings)
     # Footnotes go after the body, so that a paragraph running on to the next page stays whole.
     text = "\n\n".join(t for t in (_rebuild_paragraphs(pages), _rebuild_paragraphs([notes])) if t)
     text = text.translate(_LIGATURES).replace(_SOFT_HYPHEN, "")  # one inside a line is invisible
@@ -110,9 +111,9 @@ def _page_lines(page) -> tuple[list[str], list[float | None], list[float | None]
     return lines, [y for y, _, _ in matched], [size for _, size, _ in matched]
 
 
-def _gaps(baselines: list[list[float | None]]) -> set[tuple[int, int]]:
-    """(page, line) of the lines followed by a wider vertical gap than the document's usual line spacing: the
-    layout's paragraph breaks. The spacing is the whole document's, not each page's: on a short last page of
+def _gaps(baselines: list[list[float | None]], ratio: float) -> set[tuple[int, int]]:
+    """(page, line) of the lines followed by a vertical step over ``ratio`` times the document's usual line
+    spacing: the layout's paragraph breaks. The spacing is the whole document's, not each page's: on a short last page of
     one-line paragraphs the paragraph spacing is the commonest step, and no gap would show."""
     def steps(ys):
         return [(i, a - b) for i, (a, b) in enumerate(zip(ys, ys[1:])) if a is not None and b is not None and a > b]
@@ -121,7 +122,7 @@ def _gaps(baselines: list[list[float | None]]) -> set[tuple[int, int]]:
     if len(every) < 2:
         return set()
     usual = every[len(every) // 2]
-    return {(p, i) for p, ys in enumerate(baselines) for i, step in steps(ys) if step > 1.35 * usual}
+    return {(p, i) for p, ys in enumerate(baselines) for i, step in steps(ys) if step > ratio * usual}
 
 
 def _set_off_markers(line: str, marks: list[tuple[int, int]]) -> str:
