@@ -116,7 +116,8 @@ def test_docx_text_box_is_read_once_after_its_paragraph(tmp_path, settings, segm
 
     ns = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
           'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
-          'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" xmlns:v="urn:schemas-microsoft-com:vml"')
+          'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+          'xmlns:v="urn:schemas-microsoft-com:vml"')
     box = '<w:txbxContent><w:p><w:r><w:t>Key learning: see the child alone.</w:t></w:r></w:p></w:txbxContent>'
     document = docx.Document()
     anchor = document.add_paragraph("The social worker visited at home.")

@@ -113,8 +113,8 @@ def _page_lines(page) -> tuple[list[str], list[float | None], list[float | None]
 
 def _gaps(baselines: list[list[float | None]], ratio: float) -> set[tuple[int, int]]:
     """(page, line) of the lines followed by a vertical step over ``ratio`` times the document's usual line
-    spacing: the layout's paragraph breaks. The spacing is the whole document's, not each page's: on a short last page of
-    one-line paragraphs the paragraph spacing is the commonest step, and no gap would show."""
+    spacing: the layout's paragraph breaks. The spacing is the whole document's, not each page's: on a short
+    last page of one-line paragraphs the paragraph spacing is the commonest step, and no gap would show."""
     def steps(ys):
         return [(i, a - b) for i, (a, b) in enumerate(zip(ys, ys[1:])) if a is not None and b is not None and a > b]
 
@@ -166,8 +166,8 @@ def _strip_page_furniture(pages: list[list[str]], breaks: set[tuple[int, int]], 
                          settings: PdfSettings) -> tuple[list[list[str]], list[str]]:
     """Drop the running headers and footers (lines that recur at the top or bottom of most pages) and
     page numbers, and take out the footnotes: small-print lines ending a page, from the first that starts
-    with a note marker. Returns the pages and the footnotes. A line after which the layout leaves a gap is marked with a trailing newline for
-    ``_rebuild_paragraphs``, as is each page's last footnote line."""
+    with a note marker. Returns the pages and the footnotes. A line after which the layout leaves a gap is
+    marked with a trailing newline for ``_rebuild_paragraphs``, as is each page's last footnote line."""
     stripped_pages = [
         [ln.rstrip() + ("\n" if (p, i) in breaks else "") for i, ln in enumerate(page)] for p, page in enumerate(pages)
     ]
