@@ -97,7 +97,7 @@ def main() -> None:
     for n, (tr, te) in enumerate(grouped_folds(groups, args.folds), 1):
         tuned = Batch(batch.passages, fine_tune(tr), batch.rules)
         for name, b in (("stock", batch), ("fine-tuned", tuned)):
-            stages = Stages.fit(subset(b, tr), Y[tr], groups[tr], codebook.ids, classifier_options(settings))
+            stages = Stages.fit(subset(b, tr), Y[tr], groups[tr], codebook.ids, classifier_options(settings, codebook))
             preds[name][te] = stages.predict(subset(b, te))
         print(f"fold {n} done", flush=True)
     print(f"combined system, {args.folds}-fold grouped CV; fine-tuned: top {args.layers} layers, {args.epochs} epochs")

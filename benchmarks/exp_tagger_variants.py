@@ -17,6 +17,8 @@ to the rules, so the shipped row is the shipped tagger's (on the ``--seed`` spli
   measured as a variant here and then shipped);
 - ``ngram-weighting``: each code's n-gram columns weighted by naive Bayes log-count ratios before its
   regression (``tagger.ngram_weighting: true``; off by default, see the README's "Known gaps");
+  ``ngram-weighting-practice``: the same for the practice-learning codes only
+  (``tagger.ngram_weighting: [practice_learning]``), so the risk codes, which the case facts read, are as shipped;
 - ``layer-mix``: the mean of the encoder's token vectors at each of its middle layers (2 to 5), each scaled to
   unit length, as an extra block beside the final layer's embedding (linear probes often read more from
   middle layers than from the last);
@@ -39,10 +41,13 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-VARIANTS = ("sentence-max", "prototypes", "rule-patterns", "no-char-ngrams", "ngram-weighting", "layer-mix", "stacking",
-            "sentence-mil")
-# Settings changed instead of an extra block: a feature block weighted to nothing, or a classifier option.
-OVERRIDES = {"no-char-ngrams": {"weights": {"chars": 0.0}}, "ngram-weighting": {"ngram_weighting": True}}
+VARIANTS = ("sentence-max", "prototypes", "rule-patterns", "no-char-ngrams", "ngram-weighting", "ngram-weighting-practice",
+            "layer-mix", "stacking", "sentence-mil")
+# Settings changed instead of an extra block: a feature block weighted to nothing, or the families whose codes'
+# n-grams are weighted (``tagger.ngram_weighting``).
+OVERRIDES = {"no-char-ngrams": {"weights": {"chars": 0.0}},
+             "ngram-weighting": {"ngram_weighting": ["risk_factor", "practice_learning"]},
+             "ngram-weighting-practice": {"ngram_weighting": ["practice_learning"]}}
 
 
 def sentences(passages) -> tuple[list[str], np.ndarray]:
@@ -153,7 +158,7 @@ def main() -> None:
     from scr_text.train import corpus_batch
 
     settings, codebook = load_settings(), load_codebook()
-    options = classifier_options(settings)
+    options = classifier_options(settings, codebook)
     with tempfile.TemporaryDirectory() as tmp:
         segmenter = Segmenter(settings.segment)
         batch, Y, groups, embedder = corpus_batch(load_corpus(DEFAULT_CORPUS), Store(Path(tmp) / "exp.sqlite"),
@@ -186,10 +191,14 @@ def main() -> None:
         if extra is not None:
             Xtr = sparse.hstack([Xtr, sparse.csr_matrix(extra[tr])], format="csr")
             Xte = sparse.hstack([Xte, sparse.csr_matrix(extra[te])], format="csr")
-        weighted = feats.ngram_columns_ if override.get("ngram_weighting", options["ngram_weighting"]) else None
+        weighted = options["ngram_weighting"]
+        if "ngram_weighting" in override:
+            weighted = [c.id for c in codebook.codes if c.family in override["ngram_weighting"]]
+
         def fit(X):
             return ReviewGatedClassifier(codebook.ids, C=options["C"], review_C=options["review_C"],
-                                         weighted_columns=weighted).fit(X, Y[tr], groups[tr])
+                                         weighted_columns=feats.ngram_columns_ if weighted else None,
+                                         weighted_codes=weighted).fit(X, Y[tr], groups[tr])
 
         model = fit(Xtr)
         if name == "stacking":

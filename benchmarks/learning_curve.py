@@ -45,7 +45,7 @@ def main() -> None:
                 keep = rng.choice(reviews, size=max(2, round(share * len(reviews))), replace=False)
                 rows = tr[np.isin(groups[tr], keep)]
                 sizes.append(len(keep))
-                stages = Stages.fit(subset(batch, rows), Y[rows], groups[rows], codebook.ids, classifier_options(settings))
+                stages = Stages.fit(subset(batch, rows), Y[rows], groups[rows], codebook.ids, classifier_options(settings, codebook))
                 P[te] = stages.predict(subset(batch, te))
             per_code = metrics(Y, P, codebook.ids)
             macros.append(per_code["macro"]["f1"])

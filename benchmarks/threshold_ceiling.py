@@ -49,7 +49,7 @@ def main() -> None:
     batch, Y, groups = shipped_batch(settings, codebook)
     scores, cuts = np.zeros(Y.shape), np.zeros(Y.shape)
     for n, (tr, te) in enumerate(grouped_folds(groups, args.folds, args.seed), 1):
-        stages = Stages.fit(subset(batch, tr), Y[tr], groups[tr], codebook.ids, classifier_options(settings))
+        stages = Stages.fit(subset(batch, tr), Y[tr], groups[tr], codebook.ids, classifier_options(settings, codebook))
         scores[te] = stages.scores(subset(batch, te))[0]
         cuts[te] = stages.thresholds
         print(f"fold {n} done", flush=True)

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from docmaker import make_docx
 from scr_text.codebook import load_codebook
@@ -459,17 +461,37 @@ def test_passage_features_read_each_passage_in_its_review(tmp_path, settings, se
 
 
 def test_ngram_weighting_setting_is_read_from_the_config_and_checked(tmp_path):
+    from scr_text.codebook import load_codebook
     from scr_text.config import DEFAULT_CONFIG, classifier_options, load_settings
     from scr_text.errors import UserError
 
-    assert classifier_options(load_settings())["ngram_weighting"] is False  # the committed model's setting
+    codebook = load_codebook()
+    assert classifier_options(load_settings(), codebook)["ngram_weighting"] == []  # the committed model's setting
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
     assert "ngram_weighting: false" in text
-    for value, expected in (("true", True), ("'yes'", None)):
+    practice = codebook.family_codes("practice_learning")
+    for value, expected in (("true", codebook.ids), ("[practice_learning]", practice),
+                            ("'yes'", "must be true, false or a list of the codebook's families"),
+                            ("[practice]", "names practice, not a family of the codebook")):
         path = tmp_path / f"p{len(value)}.yaml"
         path.write_text(text.replace("ngram_weighting: false", f"ngram_weighting: {value}"), encoding="utf-8")
-        if expected is None:
-            with pytest.raises(UserError, match="ngram_weighting must be true or false"):
-                classifier_options(load_settings(path))
+        if isinstance(expected, str):
+            with pytest.raises(UserError, match=re.escape(expected)):
+                classifier_options(load_settings(path), codebook)
         else:
-            assert classifier_options(load_settings(path))["ngram_weighting"] is expected
+            assert classifier_options(load_settings(path), codebook)["ngram_weighting"] == expected
+
+
+def test_ngram_weighting_for_some_codes_leaves_the_others_as_they_were():
+    from scr_text.classify import ThemeClassifier
+
+    rng = np.random.default_rng(0)
+    X = sparse.csr_matrix(rng.random((80, 30)) * (rng.random((80, 30)) < 0.3))
+    Y = np.column_stack([np.asarray(X[:, 0].todense()).ravel() > 0, np.asarray(X[:, 1].todense()).ravel() > 0.2])
+    groups = np.repeat(np.arange(16), 5)
+    plain = ThemeClassifier(["a", "b"]).fit(X, Y, groups)
+    some = ThemeClassifier(["a", "b"], weighted_columns=(0, 20), weighted_codes=["b"]).fit(X, Y, groups)
+    every = ThemeClassifier(["a", "b"], weighted_columns=(0, 20)).fit(X, Y, groups)
+    assert np.array_equal(some.models_[0].coef_, plain.models_[0].coef_)  # code a: not weighted
+    assert np.array_equal(some.models_[1].coef_, every.models_[1].coef_)  # code b: weighted
+    assert not np.allclose(some.models_[1].coef_, plain.models_[1].coef_)

@@ -53,18 +53,19 @@ class ThemeClassifier:
     """Multi-label: ``fit(X, Y, groups)``, ``predict_proba(X) -> (n, k)``, ``predict(X) -> bool (n, k)``."""
 
     def __init__(self, codes: list[str], C: float = 4.0, n_splits: int = 5, class_weight: str | None = "balanced",
-                 weighted_columns: tuple[int, int] | None = None):
+                 weighted_columns: tuple[int, int] | None = None, weighted_codes=None):
         self.codes = list(codes)
         self.C = C
         self.n_splits = n_splits
         self.class_weight = class_weight
         self.weighted_columns = weighted_columns  # n-gram columns to weight per code (None: no weighting)
+        self.weighted_codes = weighted_codes  # the codes whose columns are weighted (None: every code)
 
     def _model(self) -> LogisticRegression:
         return LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=2000)
 
-    def _fit_model(self, X, y: np.ndarray) -> LogisticRegression:
-        if self.weighted_columns is None:
+    def _fit_model(self, X, y: np.ndarray, code: str) -> LogisticRegression:
+        if self.weighted_columns is None or (self.weighted_codes is not None and code not in self.weighted_codes):
             return self._model().fit(X, y)
         scale = ngram_weights(X, y, self.weighted_columns)
         model = self._model().fit(sparse.csr_matrix(X.multiply(scale)), y)
@@ -88,8 +89,8 @@ class ThemeClassifier:
                     # code found in a few reviews all held out together: it turned the calibration upside down.)
                     self.oof_proba_[test, j] = y[train].max()
                     continue
-                scores[test] = self._fit_model(X[train], y[train]).decision_function(X[test])
-            model = self._fit_model(X, y) if 0 < y.sum() < len(y) else None
+                scores[test] = self._fit_model(X[train], y[train], self.codes[j]).decision_function(X[test])
+            model = self._fit_model(X, y, self.codes[j]) if 0 < y.sum() < len(y) else None
             scored = ~np.isnan(scores)
             platt = None
             if 0 < y[scored].sum() < scored.sum():

@@ -218,7 +218,7 @@ def evaluate(
             batch, Y, groups, _ = corpus_batch(load_corpus(corpus), store, settings, frame, segmenter)
         from .config import classifier_options
 
-        result = cross_validate(batch, Y, groups, frame.ids, folds=folds, options=classifier_options(settings),
+        result = cross_validate(batch, Y, groups, frame.ids, folds=folds, options=classifier_options(settings, frame),
                                 progress=lambda n, k: typer.echo(f"fold {n}/{k} done", err=True), seed=seed)
         split = "" if seed is None else f", reviews shuffled into folds with seed {seed}"
         typer.echo(f"{result['folds']}-fold cross-validation grouped by review{split}: {len(set(groups))} reviews, {len(Y)} passages")

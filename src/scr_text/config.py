@@ -118,14 +118,25 @@ def load_settings(path: str | Path | None = None) -> Settings:
     return Settings(**kwargs, extra=extra, source=cfg_path)
 
 
-def classifier_options(settings: Settings) -> dict[str, float | bool]:
-    """The classifier's settings (``tagger.C``, ``tagger.review_C``, ``tagger.ngram_weighting`` in pipeline.yaml)."""
+def classifier_options(settings: Settings, codebook) -> dict[str, float | list[str]]:
+    """The classifier's settings (``tagger.C``, ``tagger.review_C``, ``tagger.ngram_weighting`` in pipeline.yaml).
+    ``ngram_weighting`` (true, false, or a list of the codebook's families) comes back as the ids of the codes
+    whose n-grams are weighted."""
     tagger = settings.extra.get("tagger", {})
     weighting = tagger.get("ngram_weighting", False)
-    if not isinstance(weighting, bool):
-        raise UserError(f"tagger.ngram_weighting must be true or false, not {weighting!r}")
+    if isinstance(weighting, bool):
+        families = set(codebook.families) if weighting else set()
+    elif isinstance(weighting, list) and all(isinstance(f, str) for f in weighting):
+        families = set(weighting)
+        unknown = sorted(families - set(codebook.families))
+        if unknown:
+            raise UserError(f"tagger.ngram_weighting names {', '.join(unknown)}, not a family of the codebook "
+                            f"({', '.join(codebook.families)})")
+    else:
+        raise UserError("tagger.ngram_weighting must be true, false or a list of the codebook's families "
+                        f"({', '.join(codebook.families)}), not {weighting!r}")
     return {"C": float(tagger.get("C", 4.0)), "review_C": float(tagger.get("review_C", 10.0)),
-            "ngram_weighting": weighting}
+            "ngram_weighting": [c.id for c in codebook.codes if c.family in families]}
 
 
 def load_stage_config(path: str | Path, what: str, required: str) -> dict:

@@ -146,7 +146,7 @@ def evaluate_facts(corpus, store, settings, codebook, folds: int = 5) -> tuple[d
         raise UserError(f"{corpus.root}: no cases.csv to evaluate case facts against")
     segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
     batch, Y, groups, _ = corpus_batch(corpus, store, settings, codebook, segmenter)
-    stages = Stages.fit(batch, Y, groups, codebook.ids, {"n_splits": folds, **classifier_options(settings)})
+    stages = Stages.fit(batch, Y, groups, codebook.ids, {"n_splits": folds, **classifier_options(settings, codebook)})
     gold = {row["doc_id"]: row for row in corpus.cases}
     reviews = reviews_from(batch.passages, stages.oof_proba, stages.thresholds)
     rows = cross_validate_facts(reviews, gold, load_fact_config(), codebook, segmenter.nlp, folds)

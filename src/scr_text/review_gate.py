@@ -56,18 +56,23 @@ class ReviewGatedClassifier:
     review: pass whole reviews, since a review's probability summarises all of its passages."""
 
     def __init__(self, codes: list[str], C: float = 4.0, n_splits: int = 5, review_C: float = 10.0,
-                 weighted_columns: tuple[int, int] | None = None):
+                 weighted_columns: tuple[int, int] | None = None, weighted_codes=None):
         self.codes = list(codes)
         self.C = C
         self.n_splits = n_splits
         self.review_C = review_C
-        self.weighted_columns = weighted_columns  # passed to the passage classifiers (``ThemeClassifier``)
+        # Passed to the passage classifiers (``ThemeClassifier``).
+        self.weighted_columns = weighted_columns
+        self.weighted_codes = weighted_codes
+
+    def _passage_classifier(self, codes: list[str]) -> ThemeClassifier:
+        return ThemeClassifier(codes, C=self.C, n_splits=self.n_splits, weighted_columns=self.weighted_columns,
+                               weighted_codes=self.weighted_codes)
 
     def fit(self, X, Y: np.ndarray, groups) -> "ReviewGatedClassifier":
         Y = np.asarray(Y, dtype=int)
         groups = np.asarray(groups)
-        self.passage_ = ThemeClassifier(self.codes, C=self.C, n_splits=self.n_splits,
-                                        weighted_columns=self.weighted_columns).fit(X, Y, groups)
+        self.passage_ = self._passage_classifier(self.codes).fit(X, Y, groups)
         self.oof_proba_ = self.passage_.oof_proba_.copy()
         self.thresholds_ = self.passage_.thresholds_.copy()
         self.gated_ = np.zeros(len(self.codes), dtype=bool)
@@ -86,8 +91,7 @@ class ReviewGatedClassifier:
             for tr, te in folds.split(summaries, has):
                 q[te] = LogisticRegression(C=self.review_C).fit(summaries[tr], has[tr]).predict_proba(summaries[te])[:, 1]
             inside = has[inverse]
-            conditional = ThemeClassifier([self.codes[j]], C=self.C, n_splits=self.n_splits,
-                                          weighted_columns=self.weighted_columns).fit(X[inside], y[inside, None], groups[inside])
+            conditional = self._passage_classifier([self.codes[j]]).fit(X[inside], y[inside, None], groups[inside])
             if conditional.models_[0] is None:
                 continue
             p = conditional.predict_proba(X)[:, 0]  # reviews without the code were not trained on

@@ -127,8 +127,9 @@ class Stages:
         options = dict(options or {})
         features = PassageFeatures(use_rules=use_rules)
         X = features.fit_transform(batch)
-        weighted = features.ngram_columns_ if options.pop("ngram_weighting", False) else None
-        classifier = ReviewGatedClassifier(codes, weighted_columns=weighted, **options).fit(X, Y, groups)
+        weighted = options.pop("ngram_weighting", [])  # the codes whose n-gram columns are weighted
+        classifier = ReviewGatedClassifier(codes, weighted_columns=features.ngram_columns_ if weighted else None,
+                                           weighted_codes=weighted, **options).fit(X, Y, groups)
         fallback = RuleFallback().fit(batch.rule_hits, Y, classifier.oof_proba_, classifier.thresholds_) if use_rules else None
         return cls(features, classifier, fallback)
 
@@ -282,8 +283,8 @@ def render_card(card: dict) -> str:
         f"- Review-level stage: {', '.join(card.get('review_gated', [])) or 'no code'}",
         f"- Decided by the rule stage alone (the classifier's out-of-fold F1 on the training reviews was lower): "
         f"{', '.join(card.get('rules_decide', [])) or 'no code'}",
-        *(["- N-gram columns weighted per code by naive Bayes log-count ratios (`tagger.ngram_weighting`)"]
-          if card.get("ngram_weighting") else []),
+        *([f"- N-gram columns weighted per code by naive Bayes log-count ratios (`tagger.ngram_weighting`): "
+           f"{', '.join(card['ngram_weighting'])}"] if card.get("ngram_weighting") else []),
         f"- Trained: {card.get('trained_at')}",
         f"- Training data: `{card.get('corpus')}` ({card.get('n_documents')} reviews, {card.get('n_passages')} passages), hash `{card.get('corpus_hash')}`",
         f"- Codebook hash: `{card.get('codebook_hash')}`",

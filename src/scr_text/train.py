@@ -79,7 +79,7 @@ def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebo
           folds: int = 5, progress: bool = True) -> TaggerModel:
     segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
     batch, Y, groups, embedder = corpus_batch(corpus, store, settings, codebook, segmenter, progress)
-    options = classifier_options(settings)
+    options = classifier_options(settings, codebook)
     cv = cross_validate(batch, Y, groups, codebook.ids, folds=folds, systems=("combined",),
                         options=options)["systems"]["combined"]
     stages = Stages.fit(batch, Y, groups, codebook.ids, options)
