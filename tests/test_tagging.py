@@ -482,6 +482,17 @@ def test_ngram_weighting_setting_is_read_from_the_config_and_checked(tmp_path):
             assert classifier_options(load_settings(path), codebook)["ngram_weighting"] == expected
 
 
+def test_model_card_names_the_codes_whose_ngrams_are_weighted():
+    from scr_text.config import PROJECT_ROOT
+    from scr_text.tagger import render_card
+
+    card = json.loads((PROJECT_ROOT / "models" / "default" / "card.json").read_text(encoding="utf-8"))
+    assert "N-gram columns weighted" not in render_card(card)  # the committed model: off
+    line = "N-gram columns weighted per code by naive Bayes log-count ratios (`tagger.ngram_weighting`): "
+    assert line + "front_loading, planning" in render_card({**card, "ngram_weighting": ["front_loading", "planning"]})
+    assert line + "every code" in render_card({**card, "ngram_weighting": True})  # a card from before families
+
+
 def test_ngram_weighting_for_some_codes_leaves_the_others_as_they_were():
     from scr_text.classify import ThemeClassifier
 

@@ -266,6 +266,11 @@ def library_versions() -> dict[str, str]:
             "sentence-transformers": sentence_transformers.__version__, "numpy": np.__version__}
 
 
+def _weighted_codes(value) -> str:
+    # A list of code ids; cards written before the setting took families say ``true``.
+    return ", ".join(value) if isinstance(value, list) else "every code"
+
+
 def render_card(card: dict) -> str:
     from .evaluate import format_number
 
@@ -284,7 +289,7 @@ def render_card(card: dict) -> str:
         f"- Decided by the rule stage alone (the classifier's out-of-fold F1 on the training reviews was lower): "
         f"{', '.join(card.get('rules_decide', [])) or 'no code'}",
         *([f"- N-gram columns weighted per code by naive Bayes log-count ratios (`tagger.ngram_weighting`): "
-           f"{', '.join(card['ngram_weighting'])}"] if card.get("ngram_weighting") else []),
+           f"{_weighted_codes(card['ngram_weighting'])}"] if card.get("ngram_weighting") else []),
         f"- Trained: {card.get('trained_at')}",
         f"- Training data: `{card.get('corpus')}` ({card.get('n_documents')} reviews, {card.get('n_passages')} passages), hash `{card.get('corpus_hash')}`",
         f"- Codebook hash: `{card.get('codebook_hash')}`",
