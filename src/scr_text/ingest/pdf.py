@@ -118,11 +118,12 @@ def _gaps(baselines: list[list[float | None]], ratio: float) -> set[tuple[int, i
     def steps(ys):
         return [(i, a - b) for i, (a, b) in enumerate(zip(ys, ys[1:])) if a is not None and b is not None and a > b]
 
-    every = sorted(step for ys in baselines for _, step in steps(ys))
+    per_page = [steps(ys) for ys in baselines]
+    every = sorted(step for page in per_page for _, step in page)
     if len(every) < 2:
         return set()
     usual = every[len(every) // 2]
-    return {(p, i) for p, ys in enumerate(baselines) for i, step in steps(ys) if step > ratio * usual}
+    return {(p, i) for p, page in enumerate(per_page) for i, step in page if step > ratio * usual}
 
 
 def _set_off_markers(line: str, marks: list[tuple[int, int]]) -> str:
