@@ -131,3 +131,18 @@ def test_some_reviews_of_a_corpus_written_as_a_corpus_keep_their_texts_gold_rows
     assert part.passages == [r for r in source.passages if r["doc_id"] in ("d03", "d07")]
     assert part.cases == [c for c in source.cases if c["doc_id"] in ("d03", "d07")]
     assert list(part.cases[0]) == list(source.cases[0])  # same columns, same order
+
+
+def test_gold_and_coding_files_saved_with_a_bom_read_as_without(tmp_path, corpus_dir):
+    # Excel's "CSV UTF-8" and some Windows editors start a file with a UTF-8 BOM; it must not join the first
+    # column's name ("\ufeffdoc_id") or make the first JSON line invalid.
+    from scr_text.coding import read_jsonl
+
+    source = load_corpus(corpus_dir)
+    part = source.write_reviews(["d03"], tmp_path / "part")
+    for name in ("passages.jsonl", "cases.csv"):
+        (part / name).write_bytes(b"\xef\xbb\xbf" + (part / name).read_bytes())
+    bommed = load_corpus(part)
+    assert bommed.passages == [r for r in source.passages if r["doc_id"] == "d03"]
+    assert bommed.cases == [c for c in source.cases if c["doc_id"] == "d03"]
+    assert [s.start for s in read_jsonl(part / "passages.jsonl")] == [r["start"] for r in bommed.passages]

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings as hsettings, strategies as st
 
 from scr_text import ingest
 from scr_text.errors import IngestError
@@ -63,16 +63,22 @@ def test_segmentation_of_awkward_text_round_trips(segmenter, text, long_line):
 @HYP
 @given(text=AWKWARD)
 def test_file_round_trip_matches_what_python_reads(tmp_path_factory, settings, segmenter, text):
+    data = text.encode("utf-8")
+    # A NUL near the start makes the reader call the file binary or, where NULs alternate with other bytes
+    # ("0\x00"), BOM-less UTF-16: not UTF-8 text, so not this property's business.
+    assume(b"\x00" not in data[:4096])
     f = tmp_path_factory.mktemp("t") / "r.txt"
-    f.write_bytes(text.encode("utf-8"))
+    f.write_bytes(data)
     try:
         document = ingest.read(f, settings)
     except IngestError:
         return
-    as_read = open(f, encoding="utf-8-sig").read()
+    as_read = open(f, encoding="utf-8").read()  # a leading "\ufeff" included, as the offsets contract says
     assert document.text == as_read
     (passages,) = segmenter.transform([document])
     assert all(as_read[p.start:p.end] == p.text for p in passages)
+    if as_read.startswith("\ufeff"):
+        assert all(p.start >= 1 for p in passages)  # the file's BOM is in no passage
 
 
 def _corpus_subset(tmp_path, corpus_dir, n):

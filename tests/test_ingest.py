@@ -18,22 +18,26 @@ TEXT = "1. Introduction\n\n1.1 Child A lived with Mother and Mr X. The café was
     "encoding,prefix",
     [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16", b""), ("utf-16-le", b""), ("cp1252", b""), ("latin-1", b"")],
 )
-def test_text_encodings_decode_to_the_same_text(tmp_path, settings, encoding, prefix):
+def test_text_encodings_decode_to_the_text_python_reads(tmp_path, settings, encoding, prefix):
     text = TEXT if encoding != "latin-1" else TEXT.replace("—", "-")  # Latin-1 has no dash
     f = tmp_path / "review.txt"
     f.write_bytes(prefix + text.encode(encoding))
-    assert ingest.read(f, settings).text == text
+    read = ingest.read(f, settings).text
+    assert read == f.read_text(encoding=encoding)  # with a UTF-8 BOM, "\ufeff" + text
+    assert read.removeprefix("\ufeff") == text
 
 
-def test_crlf_offsets_index_the_text_python_reads(tmp_path, settings, segmenter):
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_crlf_offsets_index_the_text_python_reads(tmp_path, settings, segmenter, bom):
     f = tmp_path / "crlf.txt"
-    f.write_bytes(TEXT.replace("\n", "\r\n").encode("utf-8"))
+    f.write_bytes(bom + TEXT.replace("\n", "\r\n").encode("utf-8"))
     document = ingest.read(f, settings)
     as_read = f.read_text(encoding="utf-8")
     assert document.text == as_read
     (passages,) = segmenter.transform([document])
     assert [as_read[p.start:p.end] for p in passages] == [p.text for p in passages]
-    assert len(passages) == 3
+    assert [p.text[:6] for p in passages] == ["1. Int", "1.1 Ch", "1.2 Re"]  # the BOM in no passage
+    assert passages[0].start == len(bom and "\ufeff")
 
 
 def test_docx_paragraphs_and_tables_round_trip(tmp_path, settings, segmenter):
@@ -290,6 +294,8 @@ def _bad_inputs(tmp_path, corpus_dir):
     files = {
         "empty.txt": b"",
         "blank.txt": b"   \n\n\t \n",
+        "bom_only.txt": b"\xef\xbb\xbf\r\n \n",
+        "bom_not_utf8.txt": b"\xef\xbb\xbf1.1 Caf\xe9 visits were recorded.",
         "binary.txt": bytes(range(256)) * 40,
         "notes.rtf": b"{\\rtf1 hello}",
         "missing_review": None,  # never written: a mistyped path, without an extension
@@ -334,7 +340,8 @@ def test_every_bad_input_fails_alone_with_one_clear_line(tmp_path, settings, sto
         (line,) = [x for x in lines if x.startswith(str(path) + ":")]
         assert "\n" not in line and "Traceback" not in line
     expect = {
-        "empty.txt": "empty", "blank.txt": "empty", "binary.txt": "binary", "notes.rtf": "unsupported",
+        "empty.txt": "empty", "blank.txt": "empty", "bom_only.txt": "empty",
+        "bom_not_utf8.txt": "byte-order mark but is not valid UTF-8", "binary.txt": "binary", "notes.rtf": "unsupported",
         "missing_review": "no such file or folder",
         "corrupt.pdf": "PDF", "truncated.pdf": "PDF", "textless.pdf": "no extractable text",
         "locked.pdf": "encrypted", "fake.docx": "not a valid DOCX", "bomb.docx": "decompression bomb",

@@ -71,7 +71,7 @@ def _checked(span: Span, where: str) -> Span:
 
 def read_jsonl(path: Path) -> list[Span]:
     spans = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
         if not line.strip():
             continue
         try:

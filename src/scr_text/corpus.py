@@ -54,12 +54,16 @@ def load_corpus(root: str | Path) -> GoldCorpus:
     gold = root / "passages.jsonl"
     if not (root / "texts").is_dir() or not gold.is_file():
         raise UserError(f"{root}: not a labelled corpus (needs texts/ and passages.jsonl)")
-    rows = read_gold_rows(gold)
-    cases = []
-    if (root / "cases.csv").is_file():
-        with open(root / "cases.csv", newline="", encoding="utf-8") as fh:
-            cases = list(csv.DictReader(fh))
-    return GoldCorpus(root, rows, cases)
+    return GoldCorpus(root, read_gold_rows(gold), read_cases(root / "cases.csv"))
+
+
+def read_cases(path: Path) -> list[dict]:
+    """Gold case facts, one row per review, from ``cases.csv`` (none if the file is absent)."""
+    if not path.is_file():
+        return []
+    # utf-8-sig: Excel's "CSV UTF-8" starts the file with a BOM, which would otherwise join the first column's name.
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        return list(csv.DictReader(fh))
 
 
 def write_gold(out: Path, rows: list[dict], cases: list[dict], columns: list[str]) -> None:
@@ -79,7 +83,7 @@ def read_gold_rows(path: Path) -> list[dict]:
     """Gold paragraphs from a ``passages.jsonl`` file, each row checked (errors name the line)."""
     rows = []
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()  # a BOM, if any, is no part of line 1
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: cannot read ({exc.__class__.__name__})") from exc
     for n, line in enumerate(lines, 1):

@@ -4,6 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# A UTF-8 text file's byte-order mark: Document.text keeps it at offset 0 (as Python reads the file), and
+# passages and checks for empty text pass over it.
+BYTE_ORDER_MARK = "\ufeff"
+
 
 @dataclass
 class Document:
@@ -13,7 +17,7 @@ class Document:
     source_path: str
     format: str  # txt | md | docx | pdf
     sha256: str  # of the source file's bytes
-    text: str
+    text: str  # a .txt/.md file's text as Python reads it (newlines as \n, a UTF-8 BOM kept)
     pages: int = 1
 
 

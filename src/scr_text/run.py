@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .codebook import load_codebook
 from .config import Settings
+from .corpus import read_cases
 from .embed import Embedder
 from .errors import UserError
 from .export import passages_frame, write_table
@@ -110,13 +111,7 @@ def _run_stages(corpus: Path, out_dir: Path, store: Store, settings: Settings, p
 
 def _gold_cases(corpus: Path, doc_ids: list[str]) -> list[dict] | None:
     """The corpus's gold case facts for the reviews run, when it has them for every one."""
-    import csv
-
-    path = corpus / "cases.csv"
-    if not path.is_file():
-        return None
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = {r["doc_id"]: r for r in csv.DictReader(fh)}
+    rows = {r["doc_id"]: r for r in read_cases(corpus / "cases.csv")}
     return [rows[d] for d in doc_ids] if all(d in rows for d in doc_ids) else None
 
 

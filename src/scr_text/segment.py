@@ -8,7 +8,7 @@ from typing import Iterable
 
 from .config import SegmentSettings
 from .errors import UserError
-from .records import Document, Passage
+from .records import BYTE_ORDER_MARK, Document, Passage
 
 # A paragraph break is a line that holds nothing but whitespace.
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
@@ -21,7 +21,7 @@ def paragraph_spans(text: str, wrap_width: int = 120) -> list[tuple[int, int]]:
     while every line is at most ``wrap_width`` characters; a longer line means the block holds one
     paragraph per line, as Word's plain-text export and many other tools write them."""
     spans = []
-    pos = 0
+    pos = 1 if text.startswith(BYTE_ORDER_MARK) else 0  # a text file's BOM opens the text but is no part of it
     for brk in _PARAGRAPH_BREAK.finditer(text):
         spans.append((pos, brk.start()))
         pos = brk.end()

@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 
 from ..config import Settings
 from ..errors import IngestError
-from ..records import Document
+from ..records import BYTE_ORDER_MARK, Document
 from .docx import read_docx
 from .pdf import read_pdf
 from .text import read_text
@@ -70,7 +70,7 @@ def read(path: str | Path, settings: Settings, doc_id: str | None = None) -> Doc
     else:
         text, pages = read_pdf(data, name, settings.limits, settings.pdf)
 
-    if not text.strip():
+    if not text.lstrip(BYTE_ORDER_MARK).strip():
         raise IngestError(name, "has no text" if fmt != "txt" else "is empty (whitespace only)")
     if len(text) > settings.limits.max_text_chars:
         raise IngestError(name, f"has {len(text)} characters of text (limit {settings.limits.max_text_chars})")

@@ -11,7 +11,12 @@ _TEXT_CONTROLS = {"\t", "\n", "\r", "\f", "\v"}
 
 def _decode(data: bytes, path: str) -> str:
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict")
+        # Kept, as U+FEFF at offset 0: Python's own UTF-8 read keeps it, and offsets index that text (the
+        # segmenter leaves it out of the first passage).
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise IngestError(path, "has a UTF-8 byte-order mark but is not valid UTF-8") from exc
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16")
