@@ -1,6 +1,7 @@
 """Segmentation on the real spaCy pipeline: paragraphs, offsets, sentence splitting, stored analyses."""
 from __future__ import annotations
 
+import textwrap
 from collections import defaultdict
 
 from scr_text import ingest
@@ -49,6 +50,29 @@ def test_a_review_saved_one_paragraph_per_line_gives_the_same_passages(tmp_path,
     (reference,) = segmenter.transform([ingest.read(corpus_dir / "texts" / "d05.txt", settings)])
     assert [p.text for p in passages] == [p.text for p in reference]
     assert all(f.read_text(encoding="utf-8")[p.start:p.end] == p.text for p in passages)
+
+
+def test_a_review_with_first_line_indents_and_no_blank_lines_gives_the_same_passages(tmp_path, settings, segmenter,
+                                                                                        corpus_dir):
+    # A typewriter-style text file: hard-wrapped at 72 columns, each paragraph's first line indented, no
+    # blank lines; before, the whole review was one block, cut only at the passage length limit.
+    source = (corpus_dir / "texts" / "d02.txt").read_text(encoding="utf-8")
+    f = tmp_path / "d02.txt"
+    f.write_text("\n".join("    " + textwrap.fill(p, 72) for p in source.split("\n\n")), encoding="utf-8")
+    (passages,) = segmenter.transform([ingest.read(f, settings)])
+    (reference,) = segmenter.transform([ingest.read(corpus_dir / "texts" / "d02.txt", settings)])
+    assert [" ".join(p.text.split()) for p in passages] == [p.text for p in reference]
+    assert all(f.read_text(encoding="utf-8")[p.start:p.end] == p.text for p in passages)
+
+
+def test_an_indented_quotation_or_an_indented_block_is_not_cut():
+    quoted = "The nurse wrote:\n    'Baby settled, feeding well.'\nNo one asked who had been at home."
+    assert [quoted[a:b] for a, b in paragraph_spans(quoted)] == [quoted]
+    indented = "  Mother told the\n  social worker that\n  Mr X had left."
+    assert [indented[a:b] for a, b in paragraph_spans(indented)] == [indented.strip()]
+    two = "  Mother told the social worker\nthat Mr X had left.\n  The school was not told\nof the change."
+    assert [two[a:b] for a, b in paragraph_spans(two)] == ["Mother told the social worker\nthat Mr X had left.",
+                                                           "The school was not told\nof the change."]
 
 
 def test_long_paragraph_is_split_at_sentence_boundaries():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import accumulate
 from typing import Iterable
 
 from .config import SegmentSettings
@@ -19,7 +20,9 @@ def paragraph_spans(text: str, wrap_width: int = 120) -> list[tuple[int, int]]:
 
     Paragraphs are separated by blank lines. Inside a block, single line breaks are hard wrapping
     while every line is at most ``wrap_width`` characters; a longer line means the block holds one
-    paragraph per line, as Word's plain-text export and many other tools write them."""
+    paragraph per line, as Word's plain-text export and many other tools write them. A hard-wrapped
+    block whose paragraphs are marked by indenting their first line, not by blank lines, is cut before
+    each indented line (``_first_line_starts``)."""
     spans = []
     pos = 1 if text.startswith(BYTE_ORDER_MARK) else 0  # a text file's BOM opens the text but is no part of it
     for brk in _PARAGRAPH_BREAK.finditer(text):
@@ -28,22 +31,36 @@ def paragraph_spans(text: str, wrap_width: int = 120) -> list[tuple[int, int]]:
     spans.append((pos, len(text)))
     out = []
     for start, end in spans:
-        block = text[start:end]
-        lines = block.split("\n")
+        lines = text[start:end].split("\n")
         if len(lines) > 1 and max(len(line) for line in lines) > wrap_width:
-            pieces, offset = [], start
-            for line in lines:
-                pieces.append((offset, offset + len(line)))
-                offset += len(line) + 1
+            firsts = range(len(lines))  # one paragraph per line
         else:
-            pieces = [(start, end)]
-        for a, b in pieces:
+            firsts = _first_line_starts(lines)
+        offsets = list(accumulate((len(line) + 1 for line in lines), initial=start))  # where each line starts
+        bounds = [*firsts, len(lines)]
+        for i, j in zip(bounds, bounds[1:]):
+            a, b = offsets[i], offsets[j] - 1
             piece = text[a:b]
             stripped = piece.strip()
             if stripped:
                 lead = len(piece) - len(piece.lstrip())
                 out.append((a + lead, a + lead + len(stripped)))
     return out
+
+
+def _first_line_starts(lines: list[str]) -> list[int]:
+    """Indices of the lines that open a paragraph in a hard-wrapped block: the first line, and each line
+    indented further than the block's least-indented text where at least two lines are (paragraphs told
+    apart by first-line indents alone). One indented line is as likely a quotation or a list item."""
+    indents = [len(line) - len(line.lstrip(" \t")) for line in lines]
+    texted = [k for k, line in enumerate(lines) if line.strip()]
+    if not texted:
+        return [0]
+    base = min(indents[k] for k in texted)
+    indented = [k for k in texted if indents[k] > base]
+    if len(indented) < 2:
+        return [0]
+    return sorted({0, *indented})
 
 
 @lru_cache(maxsize=4)
