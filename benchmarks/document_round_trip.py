@@ -1,10 +1,12 @@
 """Check, not part of the pipeline: do the PDF and DOCX readers give back the paragraphs a review was written in?
 
 Each review of a corpus (paragraphs separated by blank lines) is typeset as a PDF (running header, page
-numbers, page breaks where they fall) and as a Word file with the test suite's document makers
-(`tests/docmaker.py`: fpdf2, python-docx), read back with `scr_text.ingest`, and its paragraphs compared with
-the original's. Prints, per format, how many reviews come back paragraph for paragraph, and for the others
-the first paragraphs that differ.
+numbers, page breaks where they fall), as a Word file and as a web page printed to PDF by Chromium with the
+test suite's document makers (`tests/docmaker.py`: fpdf2, python-docx, Playwright driving Debian's
+Chromium), read back with `scr_text.ingest`, and its paragraphs compared with the original's. Prints, per
+format, how many reviews come back paragraph for paragraph, and for the others the first paragraphs that
+differ. Chromium, like a word processor, breaks lines after a compound's hyphen ("non-" | "molestation"),
+which fpdf2 never does.
 
     .venv/bin/python benchmarks/document_round_trip.py [--corpus corpora/dev] [--paragraph-space MM]
 """
@@ -25,17 +27,21 @@ def main() -> None:
     ap.add_argument("--paragraph-space", type=float, default=4, help="PDF: mm between paragraphs (lines are 6 mm)")
     args = ap.parse_args()
 
-    from docmaker import make_docx, make_pdf
+    from docmaker import make_browser_pdf, make_docx, make_pdf
+    from playwright.sync_api import sync_playwright
 
     from scr_text import ingest
     from scr_text.config import load_settings
 
     settings = load_settings()
-    makers = {"pdf": lambda path, paragraphs: make_pdf(path, paragraphs, paragraph_space=args.paragraph_space),
-              "docx": make_docx}
-    same = dict.fromkeys(makers, 0)
     files = sorted((args.corpus / "texts").glob("*.txt"))
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        makers = {"pdf": lambda path, paragraphs: make_pdf(path, paragraphs, paragraph_space=args.paragraph_space),
+                  "docx": make_docx,
+                  "browser.pdf": lambda path, paragraphs: make_browser_pdf(browser, path, paragraphs)}
+        same = dict.fromkeys(makers, 0)
         for f in files:
             paragraphs = [" ".join(p.split()) for p in f.read_text(encoding="utf-8").split("\n\n") if p.strip()]
             for kind, make in makers.items():

@@ -1,6 +1,7 @@
-"""Build real DOCX and PDF files for tests (python-docx, fpdf2)."""
+"""Build real DOCX and PDF files for tests (python-docx, fpdf2, and Chromium printing a web page)."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 PARAGRAPHS = [
@@ -86,4 +87,19 @@ def make_pdf(path: Path, paragraphs, header="Serious Case Review: Child A - Conf
         pdf.multi_cell(0, 6, text)  # 6 mm lines
         pdf.ln(paragraph_space)  # mm between paragraphs
     pdf.output(str(path))
+    return path
+
+
+def make_browser_pdf(browser, path: Path, paragraphs, css="p { margin: 0 0 8pt 0; }") -> Path:
+    """The paragraphs as a web page printed to PDF by Chromium: justified serif text that, unlike fpdf2,
+    breaks lines after the hyphen of a compound ("non-" | "molestation"), as word processors do."""
+    body = "".join(f"<h2>{html.escape(p)}</h2>" if len(p) < 80 and not p.endswith(".") else f"<p>{html.escape(p)}</p>"
+                   for p in paragraphs)
+    page = browser.new_page()
+    try:
+        page.set_content("<html><head><meta charset='utf-8'><style>body { font: 11pt serif; text-align: justify; }"
+                         f" h2 {{ font-size: 13pt; }} {css}</style></head><body>{body}</body></html>")
+        page.pdf(path=str(path), format="A4", margin={"top": "2cm", "bottom": "2cm", "left": "2cm", "right": "2cm"})
+    finally:
+        page.close()
     return path

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from docmaker import PARAGRAPHS, make_docx, make_pdf
+from docmaker import PARAGRAPHS, make_browser_pdf, make_docx, make_pdf
 from scr_text import ingest
 from scr_text.errors import IngestError
 from scr_text.intake import ingest_files
@@ -279,6 +279,32 @@ def test_multipage_pdf_drops_running_lines_undoes_hyphens_and_rebuilds_paragraph
     assert [p.text for p in passages] == [b.replace("-\n", "") for b in body]
     for p in passages:
         assert document.text[p.start:p.end] == p.text
+
+
+def test_pdf_line_end_hyphens_keep_compounds_and_join_broken_words(tmp_path, settings):
+    # Hand-set line breaks: the document's own usage decides, else the compound_heads setting.
+    body = PARAGRAPHS + [
+        "3.1 The safeguarding lead made a multi-agency referral, and safe-\nguarding was discussed at the meeting.",
+        "3.2 There was no multi-\nagency meeting after Mother obtained a non-\nmolestation order in the spring.",
+        "3.3 Child A was 15-\nyear-old Child B's half-\nbrother; a follow-up visit was mid-\nJanuary.",
+    ]
+    text = ingest.read(make_pdf(tmp_path / "hyphens.pdf", body), settings).text
+    assert "and safeguarding was discussed" in text  # written as one word elsewhere: a broken word
+    assert "no multi-agency meeting" in text  # written with the hyphen elsewhere
+    assert "a non-molestation order" in text  # no other evidence: "non" is a compound head
+    assert "15-year-old Child B's half-brother" in text  # a number; "half" a compound head
+    assert "visit was mid-January" in text  # capital after the hyphen: never a broken word, and no space
+
+
+@pytest.mark.parametrize("review", ["d05", "d11", "d22"])
+def test_a_review_printed_by_chromium_reads_back_paragraph_for_paragraph(tmp_path, settings, browser, corpus_dir,
+                                                                         review):
+    # Chromium, like a word processor, breaks lines after compounds' hyphens ("non-" | "molestation", "15-" |
+    # "year-old", "low-" | "level") and prints no footer, so a page's last line has no gap below it.
+    paragraphs = [" ".join(p.split()) for p in
+                  (corpus_dir / "texts" / f"{review}.txt").read_text(encoding="utf-8").split("\n\n")]
+    f = make_browser_pdf(browser, tmp_path / f"{review}.pdf", paragraphs)
+    assert ingest.read(f, settings).text.split("\n\n") == paragraphs
 
 
 def _zip_bytes(entries: dict[str, bytes]) -> bytes:

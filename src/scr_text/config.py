@@ -59,6 +59,12 @@ class PdfSettings:
     repeated_line_min_share: float = 0.5
     edge_lines: int = 3
     paragraph_gap: float = 1.2
+    compound_heads: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        if not all(isinstance(h, str) for h in self.compound_heads):
+            raise TypeError("compound_heads must be a list of words (quote on, off, yes and no: YAML reads them "
+                            "as true and false)")
 
 
 @dataclass

@@ -22,7 +22,11 @@ _PAGE_NUMBER = re.compile(
 )
 _NUMBERED_START = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[•\-–*]|\([a-z0-9]+\))\s+\S")
 _SENTENCE_END = re.compile(r"[.!?:;'\"’”)]\s*$")
-_HYPHENATED = re.compile(r"[A-Za-z][-\u00ad]$")
+_HYPHENATED = re.compile(r"[A-Za-z0-9][-\u00ad]$")
+_LINE_END_PART = re.compile(r"(?:^|[^A-Za-z0-9-])([A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)-$")  # the word before a line-end hyphen
+_LINE_START_PART = re.compile(r"[a-z]+")
+_WORD = re.compile(r"[A-Za-z]+")
+_COMPOUND = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+")
 _MARKER = re.compile(r"\d{1,3}|[*†‡]")  # a note marker as drawn, when set small after text
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _NOTE_MARK = re.compile(r"^\s*(?:\d{1,3}\.?|[¹²³⁴⁵⁶⁷⁸⁹⁰]+|[*†‡])\s*[A-Za-z(\"'‘“]")
@@ -71,7 +75,8 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
     gaps = _gaps(baselines, settings.paragraph_gap)
     pages, notes = _strip_page_furniture(pages, gaps, _small_print(pages, sizes), settings)
     # Footnotes go after the body, so that a paragraph running on to the next page stays whole.
-    text = "\n\n".join(t for t in (_rebuild_paragraphs(pages), _rebuild_paragraphs([notes])) if t)
+    text = "\n\n".join(t for t in (_rebuild_paragraphs(pages, settings.compound_heads),
+                                    _rebuild_paragraphs([notes], settings.compound_heads)) if t)
     text = text.translate(_LIGATURES).replace(_SOFT_HYPHEN, "")  # one inside a line is invisible
     if not text.strip():
         raise IngestError(path, "has no extractable text (a scanned PDF needs OCR first)")
@@ -196,17 +201,18 @@ def _strip_page_furniture(pages: list[list[str]], breaks: set[tuple[int, int]], 
         if page_notes:
             notes += page_notes[:-1] + [page_notes[-1].rstrip("\n") + "\n"]
         cleaned.append(page_text)
-    # The gap below a page's last line of text (above its footnotes or footer, or the page's end) is no
-    # paragraph break where the text plainly runs on: the line does not close a sentence, or the next page
-    # starts in lower case. Otherwise it stays a break: a page may end a paragraph as well as cut one.
+    # A page's end (with or without a footer or footnotes below its last line of text) is no paragraph
+    # break where the text plainly runs on: the line does not close a sentence, or the next page starts in
+    # lower case. Otherwise it is a break: a page may end a paragraph as well as cut one.
     following = [page[0] if page else "" for page in cleaned[1:]] + [""]
     for page, nxt in zip(cleaned, following):
-        if page and (not _SENTENCE_END.search(page[-1].rstrip("\n")) or nxt[:1].islower()):
-            page[-1] = page[-1].rstrip("\n")
+        if page:
+            runs_on = not _SENTENCE_END.search(page[-1].rstrip("\n")) or nxt[:1].islower()
+            page[-1] = page[-1].rstrip("\n") + ("" if runs_on else "\n")
     return cleaned, notes
 
 
-def _rebuild_paragraphs(pages: list[list[str]]) -> str:
+def _rebuild_paragraphs(pages: list[list[str]], compound_heads=()) -> str:
     """Join lines into paragraphs: a paragraph ends at a short line that closes a sentence,
     at a short heading-like line, or before a numbered line; it may continue across a page."""
     lines = [ln for page in pages for ln in page]
@@ -215,6 +221,7 @@ def _rebuild_paragraphs(pages: list[list[str]]) -> str:
     lengths = sorted(len(ln.rstrip("\n")) for ln in lines)
     full = lengths[int(0.8 * (len(lengths) - 1))] or 1  # a typical full line
 
+    words = _InLineWords(lines, compound_heads)
     paragraphs: list[str] = []
     current = ""
     for i, raw in enumerate(lines):
@@ -222,8 +229,11 @@ def _rebuild_paragraphs(pages: list[list[str]]) -> str:
         raw = raw.rstrip("\n")
         line = raw.strip()
         if current:
-            if _HYPHENATED.search(current) and (line[:1].islower() or current.endswith(_SOFT_HYPHEN)):
-                current = current[:-1] + line  # undo a line-end hyphenation (a soft hyphen is always one)
+            if _HYPHENATED.search(current):
+                if current.endswith(_SOFT_HYPHEN) or words.breaks_word(current, line):
+                    current = current[:-1] + line  # undo a line-end hyphenation (a soft hyphen is always one)
+                else:
+                    current += line  # a compound's own hyphen ("non-" "molestation"): the word runs on
             else:
                 current = f"{current} {line}"
         else:
@@ -242,3 +252,67 @@ def _rebuild_paragraphs(pages: list[list[str]]) -> str:
             paragraphs.append(re.sub(r"\s+", " ", current).strip())
             current = ""
     return "\n\n".join(p for p in paragraphs if p)
+
+
+class _InLineWords:
+    """The words and hyphenated compounds a document uses inside its lines, to tell a hyphen that breaks a
+    word at a line end ("profes-" "sional") from one that belongs to a compound the line happens to end in
+    ("non-" "molestation"). Word processors and browsers do not hyphenate by default, so in most reviews a
+    line-end hyphen is a compound's; typesetting software does. The document's own usage decides: the same
+    word written elsewhere with the hyphen or without it, else what such evidence says of its other
+    line-end hyphens (whether it hyphenates at all), else whether either part is a word it uses. Before
+    the last two, a number ("15-" "year-old") or a compound's first part ("non-", "low-"; the
+    ``pdf.compound_heads`` setting) keeps its hyphen."""
+
+    def __init__(self, lines: list[str], compound_heads=()):
+        self.compound_heads = {h.lower() for h in compound_heads}
+        lines = [ln.rstrip("\n").strip() for ln in lines]
+        inner = []
+        for i, line in enumerate(lines):
+            if line.endswith("-"):  # leave out the pieces of words broken across lines
+                line = line.rsplit(None, 1)[0] if " " in line else ""
+            if i and lines[i - 1].endswith("-"):
+                line = line.split(None, 1)[1] if " " in line else ""
+            inner.append(line.lower())
+        text = " ".join(inner)
+        compounds = [c.split("-") for c in _COMPOUND.findall(text)]
+        self.pairs = {f"{a}-{b}" for parts in compounds for a, b in zip(parts, parts[1:])}  # "multi-agency"
+        self.heads = {parts[0] for parts in compounds}  # "non" of "non-accidental"
+        self.words = set(_WORD.findall(_COMPOUND.sub(" ", text)))
+        found = [self._evidence(a, b) for a, b in zip(lines, lines[1:])]
+        self.hyphenates = found.count(True) > found.count(False)  # more breaks than compounds where known
+        self.compound_seen = False in found
+
+    def _parts(self, current: str, line: str) -> tuple[str, str] | None:
+        head, tail = _LINE_END_PART.search(current), _LINE_START_PART.match(line)
+        return (head.group(1).lower(), tail.group(0)) if head and tail else None
+
+    def _evidence(self, current: str, line: str) -> bool | None:
+        """True: written as one word elsewhere; False: written as a compound elsewhere, a number or a word that
+        is hyphenated already, or the head is a prefix the document hyphenates ("non-", "multi-"); None: the
+        document does not say."""
+        parts = self._parts(current, line)
+        if parts is None:
+            return None
+        head, tail = parts
+        if not head.isalpha():
+            return False  # "fifteen-year-" "old" is already a compound; "15-" "year-old" no word broken
+        if f"{head}-{tail}" in self.pairs:
+            return False
+        if head + tail in self.words:
+            return True
+        return False if head in self.heads else None
+
+    def breaks_word(self, current: str, line: str) -> bool:
+        """Whether the hyphen ending ``current`` breaks a word that ``line`` completes (and is to go)."""
+        if not line[:1].islower():
+            return False  # "mid-" "January"
+        found = self._evidence(current, line)
+        if found is not None:
+            return found
+        head, tail = self._parts(current, line) or ("", "")
+        if head in self.compound_heads:
+            return False
+        if self.hyphenates or self.compound_seen:
+            return self.hyphenates
+        return not (head in self.words or tail in self.words)  # "profes-" "sional" is neither
