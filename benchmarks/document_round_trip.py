@@ -1,7 +1,8 @@
 """Check, not part of the pipeline: do the PDF and DOCX readers give back the paragraphs a review was written in?
 
 Each review of a corpus (paragraphs separated by blank lines) is typeset as a PDF (running header, page
-numbers, page breaks where they fall), as a Word file and as a web page printed to PDF by Chromium with the
+numbers, page breaks where they fall), as a Word file (and as one whose "1." and "1.1" are Word's automatic
+numbers, not text), and as a web page printed to PDF by Chromium with the
 test suite's document makers (`tests/docmaker.py`: fpdf2, python-docx, Playwright driving Debian's
 Chromium), read back with `scr_text.ingest`, and its paragraphs compared with the original's. Prints, per
 format, how many reviews come back paragraph for paragraph, and for the others the first paragraphs that
@@ -27,7 +28,7 @@ def main() -> None:
     ap.add_argument("--paragraph-space", type=float, default=4, help="PDF: mm between paragraphs (lines are 6 mm)")
     args = ap.parse_args()
 
-    from docmaker import make_browser_pdf, make_docx, make_pdf
+    from docmaker import make_browser_pdf, make_docx, make_numbered_docx, make_pdf
     from playwright.sync_api import sync_playwright
 
     from scr_text import ingest
@@ -40,6 +41,7 @@ def main() -> None:
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         makers = {"pdf": lambda path, paragraphs: make_pdf(path, paragraphs, paragraph_space=args.paragraph_space),
                   "docx": make_docx,
+                  "numbered.docx": make_numbered_docx,
                   "browser.pdf": lambda path, paragraphs: make_browser_pdf(browser, path, paragraphs)}
         same = dict.fromkeys(makers, 0)
         for f in files:

@@ -103,3 +103,46 @@ def make_browser_pdf(browser, path: Path, paragraphs, css="p { margin: 0 0 8pt 0
     finally:
         page.close()
     return path
+
+
+_NUMBERED_OUTLINE = """<w:abstractNum xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" w:abstractNumId="90">
+  <w:multiLevelType w:val="multilevel"/>
+  <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:pStyle w:val="Heading1"/>
+    <w:lvlText w:val="%1."/></w:lvl>
+  <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1.%2"/></w:lvl>
+  <w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="(%3)"/></w:lvl>
+</w:abstractNum>"""
+
+
+def make_numbered_docx(path: Path, paragraphs) -> Path:
+    """A review numbered the way Word numbers it: "1. Introduction" as a Heading 1 paragraph, "1.1 ..." and
+    "(a) ..." as paragraphs at levels 2 and 3 of the same outline list, "• ..." in the List Bullet style, with
+    the numbers in the numbering definitions (which python-docx does not apply), not in the text."""
+    import re
+
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    numbering.insert(0, parse_xml(_NUMBERED_OUTLINE))
+    numbering.append(parse_xml('<w:num xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+                               'w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+    heading = document.styles["Heading 1"].element
+    heading.get_or_add_pPr().append(parse_xml(
+        '<w:numPr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:numId w:val="90"/></w:numPr>'))
+    for text in paragraphs:
+        if m := re.fullmatch(r"\d+\. (.{1,80})", text):
+            document.add_paragraph(m.group(1), style="Heading 1")
+        elif m := re.fullmatch(r"(?:\d+\.\d+|\([a-z]+\)) (.*)", text, re.S):  # "1.1 ..." or "(a) ..."
+            p = document.add_paragraph(m.group(1))
+            num_pr = p._p.get_or_add_pPr()._add_numPr()
+            num_pr._add_ilvl().set(qn("w:val"), "2" if text.startswith("(") else "1")
+            num_pr._add_numId().set(qn("w:val"), "90")
+        elif text.startswith("• "):
+            document.add_paragraph(text[2:], style="List Bullet")
+        else:
+            document.add_paragraph(text)
+    document.save(str(path))
+    return path

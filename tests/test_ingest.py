@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from docmaker import PARAGRAPHS, make_browser_pdf, make_docx, make_pdf
+from docmaker import PARAGRAPHS, make_browser_pdf, make_docx, make_numbered_docx, make_pdf
 from scr_text import ingest
 from scr_text.errors import IngestError
 from scr_text.intake import ingest_files
@@ -52,6 +52,40 @@ def test_docx_paragraphs_and_tables_round_trip(tmp_path, settings, segmenter):
     assert texts[len(PARAGRAPHS):] == ["Date | Agency | Contact", "March 2019 | Police | Attended twice", "May 2019 | No contact"]
     for p in passages:
         assert document.text[p.start:p.end] == p.text
+
+
+def test_a_review_numbered_by_word_reads_back_with_its_numbers(tmp_path, settings, corpus_dir):
+    import docx
+
+    paragraphs = (corpus_dir / "texts" / "d02.txt").read_text(encoding="utf-8").strip().split("\n\n")
+    f = make_numbered_docx(tmp_path / "d02.docx", paragraphs)
+    assert docx.Document(str(f)).paragraphs[1].text.startswith("This review concerns")  # no number in the text
+    assert ingest.read(f, settings).text.split("\n\n") == paragraphs
+
+
+def test_word_list_levels_restart_letters_bullets_and_an_instance_that_restarts(tmp_path, settings):
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import qn
+
+    paragraphs = ["1. Findings", "1.1 First finding.", "(a) one", "(b) two", "1.2 Second finding.", "(a) again",
+                  "• a bullet point", "2. Learning", "2.1 Third finding.", "3. Recommendations"]
+    f = make_numbered_docx(tmp_path / "lists.docx", paragraphs)
+    assert ingest.read(f, settings).text.split("\n\n") == paragraphs
+    # A second instance of the list that restarts it (as "Restart numbering" in Word does) at its last heading.
+    document = docx.Document(str(f))
+    document.part.numbering_part.element.append(parse_xml(
+        '<w:num xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" w:numId="91">'
+        '<w:abstractNumId w:val="90"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride></w:num>'))
+    num_pr = document.paragraphs[-1]._p.get_or_add_pPr()._add_numPr()
+    num_pr._add_ilvl().set(qn("w:val"), "0")
+    num_pr._add_numId().set(qn("w:val"), "91")
+    document.save(str(f))
+    assert ingest.read(f, settings).text.split("\n\n")[-1] == "1. Recommendations"
+    from scr_text.ingest.docx_numbering import _FORMATS
+
+    assert [_FORMATS[fmt](n) for fmt, n in [("lowerRoman", 14), ("upperRoman", 1949), ("upperLetter", 27),
+                                            ("lowerLetter", 3), ("decimalZero", 7)]] == ["xiv", "MCMXLIX", "AA", "c", "07"]
 
 
 def test_docx_footnotes_are_read_and_come_at_the_end(tmp_path, settings, segmenter):

@@ -1,5 +1,6 @@
-"""Word documents (python-docx): one passage per non-empty paragraph, tracked changes accepted; tables in
-reading order, a row at a time; text boxes after the paragraph they are anchored in; footnotes at the end."""
+"""Word documents (python-docx): one passage per non-empty paragraph, with its automatic number, tracked changes
+accepted; tables in reading order, a row at a time; text boxes after the paragraph they are anchored in;
+footnotes at the end."""
 from __future__ import annotations
 
 import io
@@ -9,6 +10,7 @@ import zipfile
 from ..config import Limits
 from ..errors import IngestError
 from .archive import check_zip
+from .docx_numbering import Numbering
 
 
 def read_docx(data: bytes, path: str, limits: Limits) -> tuple[str, int]:
@@ -57,7 +59,7 @@ def _footnotes(document) -> list[str]:
 
 def _body_paragraphs(document):
     """Paragraph texts in reading order: body paragraphs, and each table row as one paragraph (below)."""
-    return _texts(document.element.body, document)
+    return _texts(document.element.body, document, Numbering(document))
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -74,18 +76,19 @@ def _blocks(parent):
             yield from _blocks(child)
 
 
-def _texts(parent, document):
+def _texts(parent, document, numbering: Numbering):
     from docx.table import Table
 
     for block in _blocks(parent):
         if block.tag == _W + "p":
-            yield _paragraph_text(block)
-            yield from _text_boxes(block, document)
+            label, text = numbering.label(block), _paragraph_text(block)
+            yield f"{label} {text.lstrip()}" if label and text.strip() else text
+            yield from _text_boxes(block, document, numbering)
         else:
-            yield from _row_texts(Table(block, document), document)
+            yield from _row_texts(Table(block, document), document, numbering)
 
 
-def _text_boxes(p, document):
+def _text_boxes(p, document, numbering: Numbering):
     """The paragraphs of the text boxes anchored in paragraph ``p`` (a review's "key learning" box), after its
     own text. Word stores each box twice, as a drawing and as a VML fallback for old readers: the fallback's
     copy is skipped, as is a box inside another box (read with that box)."""
@@ -94,19 +97,19 @@ def _text_boxes(p, document):
         while outer is not p and outer.tag not in (_MC_FALLBACK, _W + "txbxContent"):
             outer = outer.getparent()
         if outer is p:
-            yield from _texts(box, document)
+            yield from _texts(box, document, numbering)
 
 
-def _row_texts(table, document):
+def _row_texts(table, document, numbering: Numbering):
     """Each row as one text, its cells joined by " | ": a chronology row (date | agency | event) is one record,
     and the event is read with its date and agency. A row of one cell is a box around ordinary text, so its
     paragraphs stay apart. A table inside a cell is read the same way."""
     for row in table.rows:
         cells = list({id(cell._tc): cell for cell in row.cells}.values())  # merged cells repeat
         if len(cells) == 1:
-            yield from _texts(cells[0]._tc, document)
+            yield from _texts(cells[0]._tc, document, numbering)
             continue
-        texts = (" ".join(t for t in (_clean(text).replace("\n", " ") for text in _texts(cell._tc, document)) if t)
+        texts = (" ".join(t for t in (_clean(x).replace("\n", " ") for x in _texts(cell._tc, document, numbering)) if t)
                  for cell in cells)
         yield " | ".join(t for t in texts if t)
 

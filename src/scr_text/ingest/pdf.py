@@ -23,7 +23,8 @@ _PAGE_NUMBER = re.compile(
 _NUMBERED_START = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[•\-–*]|\([a-z0-9]+\))\s+\S")
 _SENTENCE_END = re.compile(r"[.!?:;'\"’”)]\s*$")
 _HYPHENATED = re.compile(r"[A-Za-z0-9][-\u00ad]$")
-_LINE_END_PART = re.compile(r"(?:^|[^A-Za-z0-9-])([A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)-$")  # the word before a line-end hyphen
+# The word before a hyphen that ends a line (itself hyphenated, maybe), and the letters that start the next line.
+_LINE_END_PART = re.compile(r"(?:^|[^A-Za-z0-9-])([A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)-$")
 _LINE_START_PART = re.compile(r"[a-z]+")
 _WORD = re.compile(r"[A-Za-z]+")
 _COMPOUND = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+")
