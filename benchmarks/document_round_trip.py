@@ -7,7 +7,7 @@ test suite's document makers (`tests/docmaker.py`: fpdf2, python-docx, Playwrigh
 Chromium), read back with `scr_text.ingest`, and its paragraphs compared with the original's. Prints, per
 format, how many reviews come back paragraph for paragraph, and for the others the first paragraphs that
 differ. Chromium, like a word processor, breaks lines after a compound's hyphen ("non-" | "molestation"),
-which fpdf2 never does.
+which fpdf2 never does; it also prints each review with paragraphs marked by first-line indents alone.
 
     .venv/bin/python benchmarks/document_round_trip.py [--corpus corpora/dev] [--paragraph-space MM]
 """
@@ -42,7 +42,10 @@ def main() -> None:
         makers = {"pdf": lambda path, paragraphs: make_pdf(path, paragraphs, paragraph_space=args.paragraph_space),
                   "docx": make_docx,
                   "numbered.docx": make_numbered_docx,
-                  "browser.pdf": lambda path, paragraphs: make_browser_pdf(browser, path, paragraphs)}
+                  "browser.pdf": lambda path, paragraphs: make_browser_pdf(browser, path, paragraphs),
+                  # Paragraphs marked by indenting their first line, with no space between them.
+                  "indented.pdf": lambda path, paragraphs: make_browser_pdf(
+                      browser, path, paragraphs, css="p { margin: 0; text-indent: 1.5em; }")}
         same = dict.fromkeys(makers, 0)
         for f in files:
             paragraphs = [" ".join(p.split()) for p in f.read_text(encoding="utf-8").split("\n\n") if p.strip()]

@@ -330,14 +330,18 @@ def test_pdf_line_end_hyphens_keep_compounds_and_join_broken_words(tmp_path, set
     assert "visit was mid-January" in text  # capital after the hyphen: never a broken word, and no space
 
 
-@pytest.mark.parametrize("review", ["d05", "d11", "d22"])
+@pytest.mark.parametrize("review, css", [
+    ("d05", None), ("d11", None), ("d22", None),
+    ("d17", "p { margin: 0; text-indent: 1.5em; }"), ("d30", "p { margin: 0; text-indent: 1.5em; }"),
+])
 def test_a_review_printed_by_chromium_reads_back_paragraph_for_paragraph(tmp_path, settings, browser, corpus_dir,
-                                                                         review):
+                                                                         review, css):
     # Chromium, like a word processor, breaks lines after compounds' hyphens ("non-" | "molestation", "15-" |
-    # "year-old", "low-" | "level") and prints no footer, so a page's last line has no gap below it.
+    # "year-old", "low-" | "level") and prints no footer, so a page's last line has no gap below it. With
+    # the css, paragraphs are marked by indenting their first line only, with no space between them.
     paragraphs = [" ".join(p.split()) for p in
                   (corpus_dir / "texts" / f"{review}.txt").read_text(encoding="utf-8").split("\n\n")]
-    f = make_browser_pdf(browser, tmp_path / f"{review}.pdf", paragraphs)
+    f = make_browser_pdf(browser, tmp_path / f"{review}.pdf", paragraphs, **({"css": css} if css else {}))
     assert ingest.read(f, settings).text.split("\n\n") == paragraphs
 
 

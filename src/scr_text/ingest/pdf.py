@@ -22,6 +22,7 @@ _PAGE_NUMBER = re.compile(
 )
 _NUMBERED_START = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[•\-–*]|\([a-z0-9]+\))\s+\S")
 _SENTENCE_END = re.compile(r"[.!?:;'\"’”)]\s*$")
+_PARAGRAPH_START = re.compile(r"\s*[A-Z0-9\"'‘“(\[]")
 _HYPHENATED = re.compile(r"[A-Za-z0-9][-\u00ad]$")
 # The word before a hyphen that ends a line (itself hyphenated, maybe), and the letters that start the next line.
 _LINE_END_PART = re.compile(r"(?:^|[^A-Za-z0-9-])([A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)-$")
@@ -56,15 +57,17 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
             raise IngestError(path, f"has {n_pages} pages (limit {limits.max_pdf_pages})")
         pages: list[list[str]] = []
         baselines: list[list[float | None]] = []
+        lefts: list[list[float | None]] = []
         sizes: dict[tuple[int, int], float] = {}  # (page, line) -> font size, where known
         total = 0
         for number, page in enumerate(reader.pages):
-            lines, line_baselines, line_sizes = _page_lines(page)
+            lines, line_baselines, line_sizes, line_lefts = _page_lines(page)
             total += sum(len(ln) for ln in lines)
             if total > limits.max_text_chars:
                 raise IngestError(path, f"extracts to more than {limits.max_text_chars} characters (limit)")
             pages.append(lines)
             baselines.append(line_baselines)
+            lefts.append(line_lefts)
             sizes.update({(number, i): size for i, size in enumerate(line_sizes) if size})
     except IngestError:
         raise
@@ -73,7 +76,7 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
     except Exception as exc:  # pypdf raises a wide range on hostile input; none may escape as a crash
         raise IngestError(path, f"cannot be read as a PDF ({exc.__class__.__name__})") from exc
 
-    gaps = _gaps(baselines, settings.paragraph_gap)
+    gaps = _gaps(baselines, settings.paragraph_gap) | _before_indents(pages, lefts, sizes)
     pages, notes = _strip_page_furniture(pages, gaps, _small_print(pages, sizes), settings)
     # Footnotes go after the body, so that a paragraph running on to the next page stays whole.
     text = "\n\n".join(t for t in (_rebuild_paragraphs(pages, settings.compound_heads),
@@ -84,37 +87,39 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
     return text, n_pages
 
 
-def _page_lines(page) -> tuple[list[str], list[float | None], list[float | None]]:
-    """The page's text lines (pypdf's own line building, note markers set off), each line's baseline and
-    its font size (its largest); None where the line could not be matched to the drawing operations."""
-    # Per visual line: text without spaces, baseline y, font size, and the note markers in it as
-    # (offset into that text, length).
-    visual: list[tuple[str, float, float, list[tuple[int, int]]]] = []
+def _page_lines(page) -> tuple[list[str], list[float | None], list[float | None], list[float | None]]:
+    """The page's text lines (pypdf's own line building, note markers set off), each line's baseline, its font
+    size (its largest) and where it starts on the left; None where the line could not be matched to the
+    drawing operations."""
+    # Per visual line: text without spaces, baseline y, font size, the note markers in it as (offset into
+    # that text, length), and its leftmost x.
+    visual: list[tuple[str, float, float, list[tuple[int, int]], float]] = []
 
     def visit(text, cm, tm, _font, font_size):
         if not text.strip():
             return
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         size = abs(font_size * tm[3] * cm[3])  # the text matrix and page transform scale the nominal size
         key = re.sub(r"\s+", "", text)
         if visual and abs(visual[-1][1] - y) < 0.5 * max(visual[-1][2], size):  # a superscript sits a little higher
-            line, line_y, line_size, marks = visual[-1]
+            line, line_y, line_size, marks, left = visual[-1]
             if _MARKER.fullmatch(key) and size < 0.85 * line_size:  # small digits after text: a note marker
                 marks = marks + [(len(line), len(key))]
-            visual[-1] = (line + key, y if size > line_size else line_y, max(line_size, size), marks)
+            visual[-1] = (line + key, y if size > line_size else line_y, max(line_size, size), marks, min(left, x))
         else:
-            visual.append((key, y, size, []))
+            visual.append((key, y, size, [], x))
 
     text = page.extract_text(visitor_text=visit) or ""
     lines = [ln for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if ln.strip()]
     # Give each extracted line the baseline, size and markers of the visual line with the same characters.
-    found: dict[str, list[tuple[float, float, list[tuple[int, int]]]]] = {}
-    for key, y, size, marks in visual:
-        found.setdefault(key, []).append((y, size, marks))
-    matched = [found[k].pop(0) if found.get(k) else (None, None, [])
+    found: dict[str, list[tuple[float, float, list[tuple[int, int]], float]]] = {}
+    for key, y, size, marks, left in visual:
+        found.setdefault(key, []).append((y, size, marks, left))
+    matched = [found[k].pop(0) if found.get(k) else (None, None, [], None)
                for k in (re.sub(r"\s+", "", ln) for ln in lines)]
-    lines = [_set_off_markers(ln, marks) if marks else ln for ln, (_, _, marks) in zip(lines, matched)]
-    return lines, [y for y, _, _ in matched], [size for _, size, _ in matched]
+    lines = [_set_off_markers(ln, marks) if marks else ln for ln, (_, _, marks, _) in zip(lines, matched)]
+    return lines, [m[0] for m in matched], [m[1] for m in matched], [m[3] for m in matched]
 
 
 def _gaps(baselines: list[list[float | None]], ratio: float) -> set[tuple[int, int]]:
@@ -130,6 +135,26 @@ def _gaps(baselines: list[list[float | None]], ratio: float) -> set[tuple[int, i
         return set()
     usual = every[len(every) // 2]
     return {(p, i) for p, page in enumerate(per_page) for i, step in page if step > ratio * usual}
+
+
+def _before_indents(pages: list[list[str]], lefts: list[list[float | None]],
+                    sizes: dict[tuple[int, int], float]) -> set[tuple[int, int]]:
+    """(page, line) of the lines followed by a paragraph whose first line is indented, in a layout that marks
+    paragraphs so rather than with space between them: the next line starts between half an em and four ems
+    right of the page's usual left edge (further is centred or in another column), begins a sentence, and
+    this line closes one (the continuation lines of a list item, hung under its text, do not)."""
+    out = set()
+    for p, (lines, xs) in enumerate(zip(pages, lefts)):
+        known = [round(x) for x in xs if x is not None]
+        if len(known) < 5:
+            continue
+        left = Counter(known).most_common(1)[0][0]
+        for i in range(1, len(lines)):
+            x, size = xs[i], sizes.get((p, i), 10.0)
+            if (x is not None and 0.5 * size < x - left < 4 * size and _PARAGRAPH_START.match(lines[i])
+                    and _SENTENCE_END.search(lines[i - 1])):
+                out.add((p, i - 1))
+    return out
 
 
 def _set_off_markers(line: str, marks: list[tuple[int, int]]) -> str:
