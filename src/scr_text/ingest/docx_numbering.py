@@ -44,7 +44,7 @@ class Numbering:
     """Counters for a document's lists, advanced paragraph by paragraph: call ``label`` on every paragraph
     in reading order. A list's counters are kept per abstract definition, as Word continues a list across its
     instances unless one restarts it (``startOverride``); a deeper level restarts when a shallower one
-    advances. Formats other than those in ``_FORMATS`` and bullets (``bullet``: "•") count in decimal."""
+    advances. A bullet shows as "•"; formats other than those in ``_FORMATS`` count in decimal."""
 
     def __init__(self, document):
         from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -89,6 +89,7 @@ class Numbering:
         if num_pr is not None and _val(num_pr, "w:numId") is not None:
             return _val(num_pr, "w:numId"), _val(num_pr, "w:ilvl", "0")
         num_id, ilvl = self._style_num(style_id)
+        ilvl = _val(num_pr, "w:ilvl", ilvl)  # a paragraph may set only the level of its style's list
         if num_id is not None and ilvl is None:
             levels = self.abstract.get(self.instances.get(num_id, (None, {}))[0], {})
             ilvl = next((k for k, lvl in levels.items() if _val(lvl, "w:pStyle") == style_id), "0")
