@@ -80,8 +80,11 @@ def test_word_list_levels_restart_letters_bullets_and_an_instance_that_restarts(
     num_pr = document.paragraphs[-1]._p.get_or_add_pPr()._add_numPr()
     num_pr._add_ilvl().set(qn("w:val"), "0")
     num_pr._add_numId().set(qn("w:val"), "91")
+    # A heading that keeps its style's list but sets its own level.
+    document.add_paragraph("Sub-heading", style="Heading 1")._p.get_or_add_pPr()._add_numPr()._add_ilvl().set(
+        qn("w:val"), "1")
     document.save(str(f))
-    assert ingest.read(f, settings).text.split("\n\n")[-1] == "1. Recommendations"
+    assert ingest.read(f, settings).text.split("\n\n")[-2:] == ["1. Recommendations", "1.1 Sub-heading"]
     from scr_text.ingest.docx_numbering import _FORMATS
 
     assert [_FORMATS[fmt](n) for fmt, n in [("lowerRoman", 14), ("upperRoman", 1949), ("upperLetter", 27),
