@@ -264,13 +264,14 @@ def test_pdf_ligatures_are_spelt_out_and_footnote_markers_kept(tmp_path, setting
     assert hits[0, codebook.ids.index("physical_abuse")] > 0  # the codebook's phrase "fingertip"
 
 
-@pytest.mark.parametrize("review,space", [("d07", 4), ("d25", 4), ("d39", 4), ("d39", 2)])
+@pytest.mark.parametrize("review,space", [("d07", 4), ("d25", 4), ("d39", 4), ("d39", 2), ("d39", 1), ("d30", 1)])
 def test_pdf_of_a_shipped_review_reads_back_paragraph_for_paragraph(tmp_path, settings, review, space):
     """Typeset with running header and footer, page breaks falling where they fall: a paragraph cut by a
     page break (d39: "... settled and doing" | "well."; d07: a page ending on a full stop, the next page
     going on in lower case) is one paragraph, and a short last page of one-line paragraphs (d25) keeps them
     apart (its own commonest line step is the paragraph spacing). A tight layout (2 mm between paragraphs of
-    6 mm lines, a step of 1.33 lines) still shows its paragraph breaks."""
+    6 mm lines, a step of 1.33 lines) still shows its paragraph breaks, and so does a tighter one (1 mm, 1.17
+    lines, under ``pdf.paragraph_gap``: the widest jump between the document's line steps)."""
     from scr_text.config import DEFAULT_CORPUS
 
     text = (DEFAULT_CORPUS / "texts" / f"{review}.txt").read_text(encoding="utf-8")
