@@ -7,7 +7,8 @@ test suite's document makers (`tests/docmaker.py`: fpdf2, python-docx, Playwrigh
 Chromium), read back with `scr_text.ingest`, and its paragraphs compared with the original's. Prints, per
 format, how many reviews come back paragraph for paragraph, and for the others the first paragraphs that
 differ. Chromium, like a word processor, breaks lines after a compound's hyphen ("non-" | "molestation"),
-which fpdf2 never does; it also prints each review with paragraphs marked by first-line indents alone.
+which fpdf2 never does; it also prints each review with paragraphs marked by first-line indents alone, and
+in two columns.
 
     .venv/bin/python benchmarks/document_round_trip.py [--corpus corpora/dev] [--paragraph-space MM]
 """
@@ -20,6 +21,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+COLUMNS = "body { column-count: 2; column-gap: 1cm; } p { margin: 0 0 6pt 0; }"  # a two-column layout
 
 
 def main() -> None:
@@ -45,7 +48,9 @@ def main() -> None:
                   "browser.pdf": lambda path, paragraphs: make_browser_pdf(browser, path, paragraphs),
                   # Paragraphs marked by indenting their first line, with no space between them.
                   "indented.pdf": lambda path, paragraphs: make_browser_pdf(
-                      browser, path, paragraphs, css="p { margin: 0; text-indent: 1.5em; }")}
+                      browser, path, paragraphs, css="p { margin: 0; text-indent: 1.5em; }"),
+                  "columns.pdf": lambda path, paragraphs: make_browser_pdf(
+                      browser, path, paragraphs, css=COLUMNS)}
         same = dict.fromkeys(makers, 0)
         for f in files:
             paragraphs = [" ".join(p.split()) for p in f.read_text(encoding="utf-8").split("\n\n") if p.strip()]

@@ -337,12 +337,14 @@ def test_pdf_line_end_hyphens_keep_compounds_and_join_broken_words(tmp_path, set
 @pytest.mark.parametrize("review, css", [
     ("d05", None), ("d11", None), ("d22", None),
     ("d17", "p { margin: 0; text-indent: 1.5em; }"), ("d30", "p { margin: 0; text-indent: 1.5em; }"),
+    ("d17", "body { column-count: 2; column-gap: 1cm; } p { margin: 0 0 6pt 0; }"),
 ])
 def test_a_review_printed_by_chromium_reads_back_paragraph_for_paragraph(tmp_path, settings, browser, corpus_dir,
                                                                          review, css):
     # Chromium, like a word processor, breaks lines after compounds' hyphens ("non-" | "molestation", "15-" |
     # "year-old", "low-" | "level") and prints no footer, so a page's last line has no gap below it. With
-    # the css, paragraphs are marked by indenting their first line only, with no space between them.
+    # the css, paragraphs are marked by indenting their first line only, with no space between them, or set in
+    # two columns (d17: a paragraph ends at the foot of the first column, a heading tops the second).
     paragraphs = [" ".join(p.split()) for p in
                   (corpus_dir / "texts" / f"{review}.txt").read_text(encoding="utf-8").split("\n\n")]
     f = make_browser_pdf(browser, tmp_path / f"{review}.pdf", paragraphs, **({"css": css} if css else {}))
