@@ -77,7 +77,7 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
         raise IngestError(path, f"cannot be read as a PDF ({exc.__class__.__name__})") from exc
 
     gaps = (_gaps(baselines, settings.paragraph_gap) | _before_indents(pages, lefts, sizes)
-            | _column_ends(pages, baselines))
+            | _column_ends(pages, baselines, sizes))
     pages, notes = _strip_page_furniture(pages, gaps, _small_print(pages, sizes), settings)
     # Footnotes go after the body, so that a paragraph running on to the next page stays whole.
     text = "\n\n".join(t for t in (_rebuild_paragraphs(pages, settings.compound_heads),
@@ -147,11 +147,13 @@ def _gaps(baselines: list[list[float | None]], ratio: float) -> set[tuple[int, i
     return {(p, i) for p, page in enumerate(per_page) for i, step in page if step > cut}
 
 
-def _column_ends(pages: list[list[str]], baselines: list[list[float | None]]) -> set[tuple[int, int]]:
-    """(page, line) of the lines at the foot of a column (the text goes on higher up the page) that end a
-    paragraph as a page's last line does: the line closes a sentence and the next does not go on in lower case."""
+def _column_ends(pages: list[list[str]], baselines: list[list[float | None]],
+                 sizes: dict[tuple[int, int], float]) -> set[tuple[int, int]]:
+    """(page, line) of the lines at the foot of a column (the text goes on more than a line higher up the
+    page) that end a paragraph as a page's last line does: the line closes a sentence and the next does not
+    go on in lower case."""
     return {(p, i) for p, (lines, ys) in enumerate(zip(pages, baselines)) for i in range(len(lines) - 1)
-            if ys[i] is not None and ys[i + 1] is not None and ys[i + 1] > ys[i]
+            if ys[i] is not None and ys[i + 1] is not None and ys[i + 1] - ys[i] > sizes.get((p, i), 10.0)
             and _SENTENCE_END.search(lines[i]) and not lines[i + 1].lstrip()[:1].islower()}
 
 
