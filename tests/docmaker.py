@@ -93,8 +93,8 @@ def make_pdf(path: Path, paragraphs, header="Serious Case Review: Child A - Conf
 def make_browser_pdf(browser, path: Path, paragraphs, css="p { margin: 0 0 8pt 0; }") -> Path:
     """The paragraphs as a web page printed to PDF by Chromium: justified serif text that, unlike fpdf2,
     breaks lines after the hyphen of a compound ("non-" | "molestation"), as word processors do."""
-    body = "".join(f"<h2>{html.escape(p)}</h2>" if len(p) < 80 and not p.endswith(".") else f"<p>{html.escape(p)}</p>"
-                   for p in paragraphs)
+    body = "".join(f"<h2>{html.escape(p)}</h2>" if len(p) < 80 and not p.endswith(".")
+                   else f"<p>{html.escape(p)}</p>" for p in paragraphs)
     page = browser.new_page()
     try:
         page.set_content("<html><head><meta charset='utf-8'><style>body { font: 11pt serif; text-align: justify; }"
@@ -105,7 +105,8 @@ def make_browser_pdf(browser, path: Path, paragraphs, css="p { margin: 0 0 8pt 0
     return path
 
 
-_NUMBERED_OUTLINE = """<w:abstractNum xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" w:abstractNumId="90">
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_NUMBERED_OUTLINE = f"""<w:abstractNum xmlns:w="{_W_NS}" w:abstractNumId="90">
   <w:multiLevelType w:val="multilevel"/>
   <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:pStyle w:val="Heading1"/>
     <w:lvlText w:val="%1."/></w:lvl>
@@ -127,11 +128,9 @@ def make_numbered_docx(path: Path, paragraphs) -> Path:
     document = docx.Document()
     numbering = document.part.numbering_part.element
     numbering.insert(0, parse_xml(_NUMBERED_OUTLINE))
-    numbering.append(parse_xml('<w:num xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
-                               'w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+    numbering.append(parse_xml(f'<w:num xmlns:w="{_W_NS}" w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
     heading = document.styles["Heading 1"].element
-    heading.get_or_add_pPr().append(parse_xml(
-        '<w:numPr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:numId w:val="90"/></w:numPr>'))
+    heading.get_or_add_pPr().append(parse_xml(f'<w:numPr xmlns:w="{_W_NS}"><w:numId w:val="90"/></w:numPr>'))
     for text in paragraphs:
         if m := re.fullmatch(r"\d+\. (.{1,80})", text):
             document.add_paragraph(m.group(1), style="Heading 1")
