@@ -154,7 +154,13 @@ def _column_ends(pages: list[list[str]], baselines: list[list[float | None]],
     go on in lower case."""
     return {(p, i) for p, (lines, ys) in enumerate(zip(pages, baselines)) for i in range(len(lines) - 1)
             if ys[i] is not None and ys[i + 1] is not None and ys[i + 1] - ys[i] > sizes.get((p, i), 10.0)
-            and _SENTENCE_END.search(lines[i]) and not lines[i + 1].lstrip()[:1].islower()}
+            and _may_end_paragraph(lines[i], lines[i + 1].lstrip())}
+
+
+def _may_end_paragraph(line: str, nxt: str) -> bool:
+    """Whether a paragraph may end with ``line`` where nothing on the page shows it (at the end of a page or
+    of a column): the line closes a sentence and the next line does not go on in lower case."""
+    return _SENTENCE_END.search(line.rstrip("\n")) is not None and not nxt[:1].islower()
 
 
 def _before_indents(pages: list[list[str]], lefts: list[list[float | None]],
@@ -253,8 +259,7 @@ def _strip_page_furniture(pages: list[list[str]], breaks: set[tuple[int, int]], 
     following = [page[0] if page else "" for page in cleaned[1:]] + [""]
     for page, nxt in zip(cleaned, following):
         if page:
-            runs_on = not _SENTENCE_END.search(page[-1].rstrip("\n")) or nxt[:1].islower()
-            page[-1] = page[-1].rstrip("\n") + ("" if runs_on else "\n")
+            page[-1] = page[-1].rstrip("\n") + ("\n" if _may_end_paragraph(page[-1], nxt) else "")
     return cleaned, notes
 
 
