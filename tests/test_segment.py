@@ -73,6 +73,16 @@ def test_an_indented_quotation_or_an_indented_block_is_not_cut():
     two = "  Mother told the social worker\nthat Mr X had left.\n  The school was not told\nof the change."
     assert [two[a:b] for a, b in paragraph_spans(two)] == ["Mother told the social worker\nthat Mr X had left.",
                                                            "The school was not told\nof the change."]
+    # Paragraphs marked by first-line indents, one of them quoting a note set in further over two lines: the
+    # quotation stays in its paragraph.
+    quoting = ("  The nurse wrote in the\nrecord:\n      'Baby settled, feeding\n      well, mother tired.'\n"
+               "No one asked who was at home.\n  The school was not told\nof the change.")
+    assert [quoting[a:b] for a, b in paragraph_spans(quoting)] == [
+        "The nurse wrote in the\nrecord:\n      'Baby settled, feeding\n      well, mother tired.'\n"
+        "No one asked who was at home.", "The school was not told\nof the change."]
+    mixed = "    Mother told the social worker\nthat Mr X had left.\n\tThe school was not told\nof the change."
+    assert [mixed[a:b] for a, b in paragraph_spans(mixed)] == ["Mother told the social worker\nthat Mr X had left.",
+                                                               "The school was not told\nof the change."]
 
 
 def test_long_paragraph_is_split_at_sentence_boundaries():

@@ -3,6 +3,7 @@ each carrying its spaCy analysis (sentences, tokens, lemmas, entities)."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 from itertools import accumulate
 from typing import Iterable
@@ -13,6 +14,7 @@ from .records import BYTE_ORDER_MARK, Document, Passage
 
 # A paragraph break is a line that holds nothing but whitespace.
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
+_CLOSES_SENTENCE = re.compile(r"[.!?]['\"’”)]?\s*$")
 
 
 def paragraph_spans(text: str, wrap_width: int = 120) -> list[tuple[int, int]]:
@@ -51,7 +53,10 @@ def paragraph_spans(text: str, wrap_width: int = 120) -> list[tuple[int, int]]:
 def _first_line_starts(lines: list[str]) -> list[int]:
     """Indices of the lines that open a paragraph in a hard-wrapped block: the first line, and each line
     indented further than the block's least-indented text where at least two lines are (paragraphs told
-    apart by first-line indents alone). One indented line is as likely a quotation or a list item."""
+    apart by first-line indents alone). One indented line is as likely a quotation or a list item; and a line
+    indented by another depth than most such lines (a quotation set in further) goes on the paragraph it sits
+    in, unless the line before it closes a sentence (a paragraph indented with a tab among ones indented with
+    spaces)."""
     indents = [len(line) - len(line.lstrip(" \t")) for line in lines]
     texted = [k for k, line in enumerate(lines) if line.strip()]
     if not texted:
@@ -60,7 +65,8 @@ def _first_line_starts(lines: list[str]) -> list[int]:
     indented = [k for k in texted if indents[k] > base]
     if len(indented) < 2:
         return [0]
-    return sorted({0, *indented})
+    first_line = Counter(indents[k] for k in indented).most_common(1)[0][0]
+    return sorted({0, *(k for k in indented if indents[k] == first_line or _CLOSES_SENTENCE.search(lines[k - 1]))})
 
 
 @lru_cache(maxsize=4)
