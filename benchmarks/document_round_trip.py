@@ -5,9 +5,9 @@ numbers, page breaks where they fall), as a Word file (and as one whose "1." and
 numbers, not text), and as a web page printed to PDF by Chromium, with the test suite's document makers
 (`tests/docmaker.py`: fpdf2, python-docx, Playwright driving Debian's Chromium), read back with
 `scr_text.ingest`, and its paragraphs compared with the original's. Prints, per format, how many reviews come
-back paragraph for paragraph, and for the others the first paragraphs that differ. Chromium, like a word processor, breaks lines after a compound's hyphen ("non-" | "molestation"),
-which fpdf2 never does; it also prints each review with paragraphs marked by first-line indents alone, and
-in two columns.
+back paragraph for paragraph, and for the others the first paragraphs that differ. Chromium, like a word
+processor, breaks lines after a compound's hyphen ("non-" | "molestation"), which fpdf2 never does; it also
+prints each review with paragraphs marked by first-line indents alone, and in two columns.
 
     .venv/bin/python benchmarks/document_round_trip.py [--corpus corpora/dev] [--paragraph-space MM]
 """
