@@ -68,6 +68,20 @@ def test_openvino_int8_vectors_match_torch(embedder_settings, gold_passages, cor
     assert cosine.min() > 0.99 and cosine.mean() > 0.995
 
 
+def test_a_text_gets_the_same_vector_whatever_is_embedded_with_it(embedder_settings, gold_passages, corpus_dir):
+    """The cache keys a vector by its text alone, and `tag a.pdf b.pdf` must score a.pdf as `tag a.pdf` does:
+    the int8 network's output moves with its batch's padded length, so batches must not set it."""
+    from dataclasses import replace
+
+    docs = {d: (corpus_dir / "texts" / f"{d}.txt").read_text(encoding="utf-8") for d in {p["doc_id"] for p in gold_passages}}
+    texts = [docs[p["doc_id"]][p["start"]:p["end"]] for p in gold_passages[:120]]
+    fast = Embedder(replace(embedder_settings, backend="openvino-int8"))
+    together = fast.encode(texts)
+    assert np.array_equal(fast.encode(texts[::-1])[::-1], together)  # other batch mates
+    assert np.array_equal(fast.encode(texts[:7]), together[:7])
+    assert np.array_equal(np.vstack([fast.encode([t]) for t in texts[:40]]), together[:40])
+
+
 def test_openvino_export_sends_no_telemetry_and_leaves_home_alone(embedder_settings, tmp_path, monkeypatch):
     """OpenVINO's converter and NNCF report usage to Google Analytics unless told no: the export must
     not open a single connection, nor write a consent file into the user's home."""

@@ -455,6 +455,16 @@ def test_passage_features_read_each_passage_in_its_review(tmp_path, settings, se
     once = PassageFeatures().fit_transform(batch)
     fitted = PassageFeatures().fit(batch)
     assert (abs(once - fitted.transform(batch)) > 1e-6).nnz == 0
+    # Block weights (tagger.feature_weights) scale their block and nothing else; 0 leaves it out.
+    embedding = slice(fitted.ngram_columns_[1], fitted.ngram_columns_[1] + batch.embeddings.shape[1])
+    for weight in (0.0, 2.0):
+        weighted = PassageFeatures(weights={"embedding": weight}).fit_transform(batch).toarray()
+        np.testing.assert_allclose(weighted[:, embedding], weight * batch.embeddings, rtol=1e-5, atol=1e-7)
+        rest = np.ones(once.shape[1], dtype=bool)
+        rest[embedding] = False
+        np.testing.assert_array_equal(weighted[:, rest], once.toarray()[:, rest])
+    with pytest.raises(ValueError, match="no feature block named embeddings"):
+        PassageFeatures(weights={"embeddings": 1.0})
     # One review alone reads the same as within the batch: nothing leaks across reviews.
     d02 = np.flatnonzero(groups == "d02")
     assert (abs(fitted.transform(subset(batch, d02)) - once[d02]) > 1e-6).nnz == 0
@@ -480,6 +490,44 @@ def test_ngram_weighting_setting_is_read_from_the_config_and_checked(tmp_path):
                 classifier_options(load_settings(path), codebook)
         else:
             assert classifier_options(load_settings(path), codebook)["ngram_weighting"] == expected
+
+
+def test_feature_weights_setting_is_read_from_the_config_and_checked(tmp_path):
+    from scr_text.codebook import load_codebook
+    from scr_text.config import DEFAULT_CONFIG, classifier_options, load_settings
+    from scr_text.errors import UserError
+    from scr_text.features import BLOCK_WEIGHTS
+
+    codebook = load_codebook()
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    start = text.index("  feature_weights:")
+    end = text.index("}", start) + 1
+    for value, expected in (("{embedding: 0, rules: 1.5}", {**BLOCK_WEIGHTS, "embedding": 0.0, "rules": 1.5}),
+                            ("{}", BLOCK_WEIGHTS),
+                            ("{embeddings: 1}", "names embeddings, not a feature block (tfidf, chars,"),
+                            ("{rules: -1}", "the weight of rules must be a number of 0 or more"),
+                            ("{rules: high}", "the weight of rules must be a number of 0 or more"),
+                            ("[rules]", "must map feature blocks to weights, not ['rules']")):
+        path = tmp_path / "p.yaml"
+        path.write_text(text[:start] + f"  feature_weights: {value}" + text[end:], encoding="utf-8")
+        if isinstance(expected, str):
+            with pytest.raises(UserError, match=re.escape(expected)):
+                classifier_options(load_settings(path), codebook)
+        else:
+            assert classifier_options(load_settings(path), codebook)["feature_weights"] == expected
+
+
+def test_committed_default_model_was_trained_with_the_shipped_tagger_settings():
+    """The figures in the README and the model card describe the model users get: trained with the
+    classifier settings configs/pipeline.yaml ships (retrain after changing them)."""
+    from scr_text.codebook import load_codebook
+    from scr_text.config import classifier_options, load_settings
+
+    model = TaggerModel.load("default")
+    options = classifier_options(load_settings(), load_codebook())
+    assert {key: model.card.get(key) for key in options} == options
+    assert model.stages.features.weights == options["feature_weights"]
+    assert model.stages.classifier.C == options["C"] and model.stages.classifier.review_C == options["review_C"]
 
 
 def test_model_card_names_the_codes_whose_ngrams_are_weighted():

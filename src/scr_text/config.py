@@ -124,8 +124,9 @@ def load_settings(path: str | Path | None = None) -> Settings:
     return Settings(**kwargs, extra=extra, source=cfg_path)
 
 
-def classifier_options(settings: Settings, codebook) -> dict[str, float | list[str]]:
-    """The classifier's settings (``tagger.C``, ``tagger.review_C``, ``tagger.ngram_weighting`` in pipeline.yaml).
+def classifier_options(settings: Settings, codebook) -> dict:
+    """The classifier's settings (``tagger.C``, ``tagger.review_C``, ``tagger.ngram_weighting``,
+    ``tagger.feature_weights`` in pipeline.yaml).
     ``ngram_weighting`` (true, false, or a list of the codebook's families) comes back as the ids of the codes
     whose n-grams are weighted."""
     tagger = settings.extra.get("tagger", {})
@@ -142,7 +143,24 @@ def classifier_options(settings: Settings, codebook) -> dict[str, float | list[s
         raise UserError("tagger.ngram_weighting must be true, false or a list of the codebook's families "
                         f"({', '.join(codebook.families)}), not {weighting!r}")
     return {"C": float(tagger.get("C", 4.0)), "review_C": float(tagger.get("review_C", 10.0)),
-            "ngram_weighting": [c.id for c in codebook.codes if c.family in families]}
+            "ngram_weighting": [c.id for c in codebook.codes if c.family in families],
+            "feature_weights": _feature_weights(tagger.get("feature_weights", {}))}
+
+
+def _feature_weights(given) -> dict[str, float]:
+    """``tagger.feature_weights``: every feature block's weight, those not given at their defaults."""
+    from .features import BLOCK_WEIGHTS
+
+    if not isinstance(given, dict):
+        raise UserError(f"tagger.feature_weights must map feature blocks to weights, not {given!r}")
+    unknown = sorted(set(given) - set(BLOCK_WEIGHTS))
+    if unknown:
+        raise UserError(f"tagger.feature_weights names {', '.join(map(str, unknown))}, not a feature block "
+                        f"({', '.join(BLOCK_WEIGHTS)})")
+    bad = [k for k, v in given.items() if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0]
+    if bad:
+        raise UserError(f"tagger.feature_weights: the weight of {', '.join(bad)} must be a number of 0 or more")
+    return {k: float(given.get(k, v)) for k, v in BLOCK_WEIGHTS.items()}
 
 
 def load_stage_config(path: str | Path, what: str, required: str) -> dict:

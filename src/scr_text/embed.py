@@ -14,7 +14,7 @@ import numpy as np
 from .config import EmbedSettings, PROJECT_ROOT
 from .errors import UserError
 from .hashing import text_key, weights_digest
-from .openvino_backend import BACKENDS, OpenVINOEncoder, export
+from .openvino_backend import BACKENDS, RUNTIME, OpenVINOEncoder, export
 
 # Nothing here may reach a model hub: every model loads from disk.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -63,10 +63,11 @@ class Embedder:
         self.cache = cache
         self.progress = progress
         self.path = resolve_model_path(settings.model)
-        # Which weights (the same for every backend) and, after the slash, which backend runs them.
+        # Which weights (the same for every backend) and, after the slash, which backend runs them (for OpenVINO,
+        # also how: see openvino_backend.RUNTIME).
         name = self.path.name if self.path.name != "model" else self.path.parent.name
         self.weights_id = f"{name}@{weights_digest(self.path) or 'unknown'}"
-        self.model_id = f"{self.weights_id}/{settings.backend}"
+        self.model_id = f"{self.weights_id}/{settings.backend}" + (f"+{RUNTIME}" if settings.backend in BACKENDS else "")
         self._model = None
 
     @property

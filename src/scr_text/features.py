@@ -80,15 +80,23 @@ def context(batch: Batch) -> Context:
     return ctx
 
 
+# Each block's weight in the feature matrix, so that no one block dominates the linear model's regularisation.
+# configs/pipeline.yaml (tagger.feature_weights) sets them; these are the values when a caller passes none.
+BLOCK_WEIGHTS = {"tfidf": 1.0, "chars": 1.0, "embedding": 1.0, "is_heading": 1.0, "rules": 0.5, "heading": 0.5,
+                 "neighbours": 0.5, "position": 0.3, "document": 0.5, "document_rules": 0.5}
+
+
 class PassageFeatures:
-    """sklearn-style transformer: Batch -> sparse feature matrix. Blocks are weighted so that
-    no one block dominates the linear model's regularisation."""
+    """sklearn-style transformer: Batch -> sparse feature matrix, its blocks weighted by ``weights`` (block name ->
+    weight; a block not named keeps its ``BLOCK_WEIGHTS`` value)."""
 
     def __init__(self, use_rules: bool = True, use_context: bool = True, weights: dict | None = None):
+        unknown = sorted(set(weights or {}) - set(BLOCK_WEIGHTS))
+        if unknown:
+            raise ValueError(f"no feature block named {', '.join(unknown)} (blocks: {', '.join(BLOCK_WEIGHTS)})")
         self.use_rules = use_rules
         self.use_context = use_context
-        self.weights = {"tfidf": 1.0, "chars": 1.0, "embedding": 1.0, "neighbours": 0.5, "heading": 0.5, "rules": 0.5, "position": 0.3,
-                        "is_heading": 1.0, "document": 0.5, "document_rules": 0.5, **(weights or {})}
+        self.weights = {**BLOCK_WEIGHTS, **(weights or {})}
 
     def fit(self, batch: Batch, y=None) -> "PassageFeatures":
         return self._fit(batch, context(batch) if self.use_context else None)

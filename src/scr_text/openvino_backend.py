@@ -43,22 +43,34 @@ def _sentence_transformer_layout(model_dir: Path) -> tuple[int, bool]:
     return int(max_len), "Normalize" in kinds
 
 
+# Each text is padded to its token count rounded up to this step. The int8 network's output for a text
+# shifts (by up to 0.004) with the padded length of its batch, so padding to the batch's longest text made a
+# passage's vector depend on which other texts were embedded with it; padded to a length set by the text
+# alone, the same text always gets the same vector. Batches hold texts of one padded length.
+_LENGTH_STEP = 16
+# Names this way of running the network in the embedding cache's key (``Embedder.model_id``): vectors cached
+# when batches set the padding are not these, and are not read back.
+RUNTIME = f"pad{_LENGTH_STEP}"
+
+
 def _tokenizer(model_dir: Path, max_length: int):
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tok.enable_truncation(max_length=max_length)
-    tok.enable_padding()
+    tok.no_padding()
     return tok
 
 
-def _inputs(tok, texts: Sequence[str], names: Sequence[str]) -> dict[str, np.ndarray]:
-    enc = tok.encode_batch(list(texts))
-    arrays = {
-        "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
-        "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
-        "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
-    }
+def _inputs(encodings, names: Sequence[str], length: int | None = None) -> dict[str, np.ndarray]:
+    """The network's inputs for tokenised texts, padded to ``length`` (default: the longest)."""
+    length = length or max(len(e.ids) for e in encodings)
+    arrays = {n: np.zeros((len(encodings), length), dtype=np.int64)
+              for n in ("input_ids", "attention_mask", "token_type_ids")}
+    for row, e in enumerate(encodings):
+        arrays["input_ids"][row, :len(e.ids)] = e.ids
+        arrays["attention_mask"][row, :len(e.ids)] = e.attention_mask
+        arrays["token_type_ids"][row, :len(e.ids)] = e.type_ids
     return {n: arrays[n] for n in names}
 
 
@@ -114,13 +126,14 @@ def export(model_dir: Path, backend: str, calibration: int = 300) -> Path:
     tok = _tokenizer(model_dir, max_len)
     network = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)[0].auto_model.eval()
     names = ["input_ids", "attention_mask", "token_type_ids"]
-    example = {k: torch.from_numpy(v) for k, v in _inputs(tok, ["An example passage.", "Another."], names).items()}
+    example = _inputs(tok.encode_batch(["An example passage.", "Another."]), names)
+    example = {k: torch.from_numpy(v) for k, v in example.items()}
     with _telemetry_off(), torch.no_grad():
         model = ov.convert_model(network, example_input=example)
         if backend == "openvino-int8":
             texts = calibration_texts(calibration)
             names = [i.get_any_name() for i in model.inputs]
-            dataset = nncf.Dataset(texts, lambda t: _inputs(tok, [t], names))
+            dataset = nncf.Dataset(texts, lambda t: _inputs([tok.encode(t)], names))
             model = nncf.quantize(model, dataset, model_type=nncf.ModelType.TRANSFORMER, subset_size=len(texts))
         part = target / f".part-{os.getpid()}"
         shutil.rmtree(part, ignore_errors=True)
@@ -138,8 +151,8 @@ class OpenVINOEncoder:
     def __init__(self, model_dir: Path, xml: Path):
         import openvino as ov
 
-        max_len, self.normalise = _sentence_transformer_layout(model_dir)
-        self.tokenizer = _tokenizer(model_dir, max_len)
+        self.max_length, self.normalise = _sentence_transformer_layout(model_dir)
+        self.tokenizer = _tokenizer(model_dir, self.max_length)
         self.compiled = ov.Core().compile_model(str(xml), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
         self.names = [i.get_any_name() for i in self.compiled.inputs]
         self.dimension = int(self.compiled.outputs[0].get_partial_shape()[-1].get_length())
@@ -152,11 +165,12 @@ class OpenVINOEncoder:
         from tqdm import tqdm
 
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths together: less padding
-        starts = range(0, len(texts), batch_size)
-        for s in tqdm(starts, desc="embedding", unit="batch", disable=not show_progress_bar):
-            idx = order[s:s + batch_size]
-            feeds = _inputs(self.tokenizer, [texts[i] for i in idx], self.names)
+        encodings = self.tokenizer.encode_batch(list(texts))
+        padded = np.array([min(-(-len(e.ids) // _LENGTH_STEP) * _LENGTH_STEP, self.max_length) for e in encodings])
+        batches = [(length, rows[s:s + batch_size]) for length in np.unique(padded)
+                   for rows in [np.flatnonzero(padded == length)] for s in range(0, len(rows), batch_size)]
+        for length, idx in tqdm(batches, desc="embedding", unit="batch", disable=not show_progress_bar):
+            feeds = _inputs([encodings[i] for i in idx], self.names, int(length))
             hidden = self.compiled(feeds)[0]
             mask = feeds["attention_mask"][..., None].astype(np.float32)
             out[idx] = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)

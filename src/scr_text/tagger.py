@@ -125,7 +125,7 @@ class Stages:
     def fit(cls, batch: Batch, Y: np.ndarray, groups, codes: list[str], options: dict | None = None,
             use_rules: bool = True) -> "Stages":
         options = dict(options or {})
-        features = PassageFeatures(use_rules=use_rules)
+        features = PassageFeatures(use_rules=use_rules, weights=options.pop("feature_weights", None))
         X = features.fit_transform(batch)
         weighted = options.pop("ngram_weighting", [])  # the codes whose n-gram columns are weighted
         classifier = ReviewGatedClassifier(codes, weighted_columns=features.ngram_columns_ if weighted else None,
@@ -290,6 +290,9 @@ def render_card(card: dict) -> str:
         f"{', '.join(card.get('rules_decide', [])) or 'no code'}",
         *([f"- N-gram columns weighted per code by naive Bayes log-count ratios (`tagger.ngram_weighting`): "
            f"{_weighted_codes(card['ngram_weighting'])}"] if card.get("ngram_weighting") else []),
+        *([f"- Feature block weights (`tagger.feature_weights`): "
+           f"{', '.join(f'{k} {v:g}' for k, v in card['feature_weights'].items())}"]
+          if card.get("feature_weights") else []),
         f"- Trained: {card.get('trained_at')}",
         f"- Training data: `{card.get('corpus')}` ({card.get('n_documents')} reviews, {card.get('n_passages')} passages), hash `{card.get('corpus_hash')}`",
         f"- Codebook hash: `{card.get('codebook_hash')}`",
