@@ -186,7 +186,7 @@ def main() -> None:
 
     def scores(tr, te, name, extra):
         override = OVERRIDES.get(name, {})
-        feats = PassageFeatures(weights=override.get("weights"))
+        feats = PassageFeatures(weights={**options["feature_weights"], **override.get("weights", {})})
         Xtr, Xte = feats.fit_transform(subset(batch, tr)), feats.transform(subset(batch, te))
         if extra is not None:
             Xtr = sparse.hstack([Xtr, sparse.csr_matrix(extra[tr])], format="csr")

@@ -503,7 +503,7 @@ def test_feature_weights_setting_is_read_from_the_config_and_checked(tmp_path):
     start = text.index("  feature_weights:")
     end = text.index("}", start) + 1
     for value, expected in (("{embedding: 0, rules: 1.5}", {**BLOCK_WEIGHTS, "embedding": 0.0, "rules": 1.5}),
-                            ("{}", BLOCK_WEIGHTS),
+                            ("{}", BLOCK_WEIGHTS), ("", BLOCK_WEIGHTS),  # an empty entry: the defaults
                             ("{embeddings: 1}", "names embeddings, not a feature block (tfidf, chars,"),
                             ("{rules: -1}", "the weight of rules must be a number of 0 or more"),
                             ("{rules: high}", "the weight of rules must be a number of 0 or more"),

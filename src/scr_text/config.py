@@ -144,7 +144,7 @@ def classifier_options(settings: Settings, codebook) -> dict:
                         f"({', '.join(codebook.families)}), not {weighting!r}")
     return {"C": float(tagger.get("C", 4.0)), "review_C": float(tagger.get("review_C", 10.0)),
             "ngram_weighting": [c.id for c in codebook.codes if c.family in families],
-            "feature_weights": _feature_weights(tagger.get("feature_weights", {}))}
+            "feature_weights": _feature_weights(tagger.get("feature_weights") or {})}
 
 
 def _feature_weights(given) -> dict[str, float]:
