@@ -6,7 +6,7 @@ outputs computed once); every passage is then embedded with that fold's encoder 
 combined system of `scr-text evaluate` (same features, classifier, thresholds) is trained on the training
 reviews with those embeddings in place of the stock ones. Prints macro and per-code F1 for both, same folds.
 ``--loss supcon`` trains the layers with a supervised contrastive loss instead of (``both``: as well as) the
-head's binary cross-entropy: passages sharing codes drawn together (README "Known gaps").
+head's binary cross-entropy: passages sharing codes drawn together (docs/tagging-experiments.md).
 
     .venv/bin/python benchmarks/exp_finetune_top_layers.py [--layers 2] [--epochs 4] [--folds 5]
         [--loss bce|supcon|both] [--seed N]

@@ -16,7 +16,7 @@ to the rules, so the shipped row is the shipped tagger's (on the ``--seed`` spli
 - ``no-char-ngrams``: the shipped tagger without its character n-gram TF-IDF block (an ablation: the block was
   measured as a variant here and then shipped);
 - ``ngram-weighting``: each code's n-gram columns weighted by naive Bayes log-count ratios before its
-  regression (``tagger.ngram_weighting: true``; off by default, see the README's "Known gaps");
+  regression (``tagger.ngram_weighting: true``; off by default, see docs/tagging-experiments.md);
   ``ngram-weighting-practice``: the same for the practice-learning codes only
   (``tagger.ngram_weighting: [practice_learning]``), so the risk codes, which the case facts read, are as shipped;
 - ``layer-mix``: the mean of the encoder's token vectors at each of its middle layers (2 to 5), each scaled to
@@ -27,7 +27,9 @@ to the rules, so the shipped row is the shipped tagger's (on the ``--seed`` spli
   that each code can read the others (analysis with masked risk, recording with information sharing);
 - ``sentence-mil``: a sentence-level classifier (lemma TF-IDF + sentence embedding, trained on sentences that
   inherit their passage's codes, then refitted on the half of each coded passage's sentences it ranks
-  highest) whose best sentence scores the passage; its calibrated score is averaged with the shipped one.
+  highest) whose best sentence scores the passage; its calibrated score is averaged with the shipped one;
+- ``neighbour-ngrams``: the lemma TF-IDF of the passages either side (their mean, weight 0.5), beside the
+  neighbours' mean embedding the tagger already has: the words around a passage, not only their gist.
 
     .venv/bin/python benchmarks/exp_tagger_variants.py [--variants sentence-max,...] [--folds 5] [--seed N]
 """
@@ -42,7 +44,7 @@ import numpy as np
 from scipy import sparse
 
 VARIANTS = ("sentence-max", "prototypes", "rule-patterns", "no-char-ngrams", "ngram-weighting", "ngram-weighting-practice",
-            "layer-mix", "stacking", "sentence-mil")
+            "layer-mix", "stacking", "sentence-mil", "neighbour-ngrams")
 # Settings changed instead of an extra block: a feature block weighted to nothing, or the families whose codes'
 # n-grams are weighted (``tagger.ngram_weighting``).
 OVERRIDES = {"no-char-ngrams": {"weights": {"chars": 0.0}},
@@ -64,6 +66,21 @@ def max_by_owner(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
     out = np.full((n,) + values.shape[1:], -np.inf, dtype=float)
     np.maximum.at(out, owner, values)
     return out
+
+
+def neighbour_ngrams(feats, batch, weight: float = 0.5) -> sparse.csr_matrix:
+    """The mean lemma TF-IDF row of each passage's neighbours in its review (the fold's fitted vectorizer)."""
+    from scr_text.features import lemma_text
+
+    X = feats.tfidf_.transform([lemma_text(p) for p in batch.passages])
+    rows, cols, vals = [], [], []
+    docs = [p.doc_id for p in batch.passages]
+    for m in range(len(docs)):
+        near = [x for x in (m - 1, m + 1) if 0 <= x < len(docs) and docs[x] == docs[m]]
+        rows += [m] * len(near)
+        cols += near
+        vals += [weight / len(near)] * len(near)
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(docs))) @ X
 
 
 def middle_layers(model_dir, texts, layers=range(2, 6), batch_size=32) -> np.ndarray:
@@ -181,8 +198,9 @@ def main() -> None:
 
             blocks["layer-mix"] = middle_layers(resolve_model_path(settings.embed.model), [p.text for p in batch.passages])
         blocks.update({name: None for name in OVERRIDES if name in wanted})
-        if "stacking" in wanted:
-            blocks["stacking"] = None
+        for name in ("stacking", "neighbour-ngrams"):  # built per fold, from the fold's fitted features
+            if name in wanted:
+                blocks[name] = None
 
     def scores(tr, te, name, extra):
         override = OVERRIDES.get(name, {})
@@ -191,6 +209,9 @@ def main() -> None:
         if extra is not None:
             Xtr = sparse.hstack([Xtr, sparse.csr_matrix(extra[tr])], format="csr")
             Xte = sparse.hstack([Xte, sparse.csr_matrix(extra[te])], format="csr")
+        if name == "neighbour-ngrams":
+            Xtr = sparse.hstack([Xtr, neighbour_ngrams(feats, subset(batch, tr))], format="csr")
+            Xte = sparse.hstack([Xte, neighbour_ngrams(feats, subset(batch, te))], format="csr")
         weighted = options["ngram_weighting"]
         if "ngram_weighting" in override:
             weighted = [c.id for c in codebook.codes if c.family in override["ngram_weighting"]]

@@ -110,12 +110,12 @@ class Numbering:
             self.started.add(num_id)
             for level, start in overrides.items():
                 counters[level] = start - 1
-        start = int(_val(levels[ilvl], "w:start", "1"))
+        lvl = levels[ilvl]
+        start = int(_val(lvl, "w:start", "1"))
         counters[ilvl] = counters.get(ilvl, start - 1) + 1
         depth = int(ilvl)
         for level in [k for k in counters if int(k) > depth]:  # deeper levels start again
             del counters[level]
-        lvl = levels[ilvl]
         fmt = _val(lvl, "w:numFmt", "decimal")
         if fmt == "bullet":
             return "•"
