@@ -29,7 +29,10 @@ to the rules, so the shipped row is the shipped tagger's (on the ``--seed`` spli
   inherit their passage's codes, then refitted on the half of each coded passage's sentences it ranks
   highest) whose best sentence scores the passage; its calibrated score is averaged with the shipped one;
 - ``neighbour-ngrams``: the lemma TF-IDF of the passages either side (their mean, weight 0.5), beside the
-  neighbours' mean embedding the tagger already has: the words around a passage, not only their gist.
+  neighbours' mean embedding the tagger already has: the words around a passage, not only their gist;
+- ``section-context``: the mean embedding of the passage's section (the passages from its heading to the next,
+  weight 0.5) and the section's share of passages with rule hits per code (weight 0.5): a context between the
+  neighbours and the whole review, which the tagger already has.
 
     .venv/bin/python benchmarks/exp_tagger_variants.py [--variants sentence-max,...] [--folds 5] [--seed N]
 """
@@ -44,7 +47,7 @@ import numpy as np
 from scipy import sparse
 
 VARIANTS = ("sentence-max", "prototypes", "rule-patterns", "no-char-ngrams", "ngram-weighting", "ngram-weighting-practice",
-            "layer-mix", "stacking", "sentence-mil", "neighbour-ngrams")
+            "layer-mix", "stacking", "sentence-mil", "neighbour-ngrams", "section-context")
 # Settings changed instead of an extra block: a feature block weighted to nothing, or the families whose codes'
 # n-grams are weighted (``tagger.ngram_weighting``).
 OVERRIDES = {"no-char-ngrams": {"weights": {"chars": 0.0}},
@@ -81,6 +84,25 @@ def neighbour_ngrams(feats, batch, weight: float = 0.5) -> sparse.csr_matrix:
         cols += near
         vals += [weight / len(near)] * len(near)
     return sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(docs))) @ X
+
+
+def section_context(batch, weight: float = 0.5) -> np.ndarray:
+    """Per passage: its section's mean embedding and share of passages with rule hits per code, a section
+    running from a heading (or the review's start) to the next heading."""
+    from scr_text.features import is_heading
+
+    section, current = [], -1
+    for m, p in enumerate(batch.passages):
+        if m == 0 or p.doc_id != batch.passages[m - 1].doc_id or is_heading(p.text):
+            current += 1
+        section.append(current)
+    section = np.array(section)
+    hits = batch.rule_hits.astype(np.float32)
+    out = np.zeros((len(section), batch.embeddings.shape[1] + hits.shape[1]), dtype=np.float32)
+    for s in np.unique(section):
+        rows = section == s
+        out[rows] = np.concatenate([batch.embeddings[rows].mean(axis=0), hits[rows].mean(axis=0)])
+    return weight * out
 
 
 def middle_layers(model_dir, texts, layers=range(2, 6), batch_size=32) -> np.ndarray:
@@ -197,6 +219,8 @@ def main() -> None:
             from scr_text.embed import resolve_model_path
 
             blocks["layer-mix"] = middle_layers(resolve_model_path(settings.embed.model), [p.text for p in batch.passages])
+        if "section-context" in wanted:
+            blocks["section-context"] = section_context(batch)
         blocks.update({name: None for name in OVERRIDES if name in wanted})
         for name in ("stacking", "neighbour-ngrams"):  # built per fold, from the fold's fitted features
             if name in wanted:
