@@ -190,9 +190,13 @@ def evaluate(
 
     from .codebook import load_codebook
     from .corpus import load_corpus
-    from .evaluate import cross_validate, format_table, score_tag_file
+    from .evaluate import cross_validate, format_intervals, format_table, score_tag_file
 
     frame = load_codebook(codebook)
+    cfg = ctx().settings.extra.get("evaluate", {})
+    resampling = {"n_boot": int(cfg.get("bootstrap", 1000)), "seed": int(cfg.get("seed", 0))}
+    if resampling["n_boot"] <= 0:
+        resampling = None
     if guard:
         from .evaluate import evaluate_guard
 
@@ -205,7 +209,7 @@ def evaluate(
             result, text = evaluate_facts(load_corpus(corpus), store, ctx().settings, frame, folds)
         typer.echo(text)
     elif tags is not None:
-        result = score_tag_file(tags, gold or corpus / "passages.jsonl", frame.ids)
+        result = score_tag_file(tags, gold or corpus / "passages.jsonl", frame.ids, resampling)
         typer.echo(f"{result['n_paragraphs']} gold paragraphs in {result['documents']} document(s)")
         typer.echo(format_table({"systems": {"tagged": result}}))
     else:
@@ -219,13 +223,16 @@ def evaluate(
         from .config import classifier_options
 
         result = cross_validate(batch, Y, groups, frame.ids, folds=folds, options=classifier_options(settings, frame),
-                                progress=lambda n, k: typer.echo(f"fold {n}/{k} done", err=True), seed=seed)
+                                progress=lambda n, k: typer.echo(f"fold {n}/{k} done", err=True), seed=seed,
+                                resampling=resampling)
         split = "" if seed is None else f", reviews shuffled into folds with seed {seed}"
         typer.echo(f"{result['folds']}-fold cross-validation grouped by review{split}: {len(set(groups))} reviews, {len(Y)} passages")
         typer.echo(format_table(result))
         if result["rules_decide"]:  # the rule fallback (README "Models"): codes too rare in some training folds
             typer.echo("combined: decided by the rule stage alone in some folds: " + ", ".join(
                 f"{code} ({n} of {result['folds']})" for code, n in result["rules_decide"].items()))
+    if result.get("intervals"):  # none with fewer than two reviews
+        typer.echo("\n" + format_intervals(result["intervals"]))
     if out is not None:
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
