@@ -12,7 +12,7 @@ from scipy import sparse
 
 from docmaker import make_docx
 from scr_text.codebook import load_codebook
-from scr_text.evaluate import macro_f1_intervals, metrics, score_tag_file
+from scr_text.evaluate import f1_intervals, format_number, metrics, score_tag_file
 from scr_text.tagger import TaggerModel
 
 
@@ -326,7 +326,8 @@ def test_a_code_with_nothing_to_find_and_nothing_found_is_left_out_of_the_macro(
     assert m["per_code"][1]["f1"] is None and m["macro"]["f1"] == 1.0
 
 
-def test_macro_f1_intervals_resample_reviews_and_pair_the_systems():
+def test_f1_intervals_resample_reviews_and_pair_the_systems():
+    CODES = ["a", "b", "c"]
     rng = np.random.default_rng(0)
     Y = (rng.random((400, 3)) < 0.3).astype(int)
     reviews = np.repeat(np.arange(20), 20)
@@ -335,22 +336,27 @@ def test_macro_f1_intervals_resample_reviews_and_pair_the_systems():
     weak[reviews < 6] = 0
     strong = Y.copy()
     strong[rng.random(Y.shape) < 0.01] ^= 1  # a few errors spread over the reviews
-    result = macro_f1_intervals(Y, {"combined": strong, "weak": weak}, reviews, n_boot=500, seed=1)
+    result = f1_intervals(Y, {"combined": strong, "weak": weak}, reviews, CODES, n_boot=500, seed=1)
     for name, P in (("combined", strong), ("weak", weak)):
         m = result["macro_f1"][name]
-        assert m["point"] == pytest.approx(metrics(Y, P, ["a", "b", "c"])["macro"]["f1"])
+        assert m["point"] == pytest.approx(metrics(Y, P, CODES)["macro"]["f1"])
         assert m["interval"][0] < m["point"] < m["interval"][1]
+    # Each code's F1 with its interval, for the combined tagger.
+    assert result["per_code"]["system"] == "combined"
+    for row in metrics(Y, strong, CODES)["per_code"]:
+        m = result["per_code"]["codes"][row["code"]]
+        assert m["point"] == pytest.approx(row["f1"]) and m["interval"][0] < m["point"] <= m["interval"][1]
     lead = result["combined_lead"]["weak"]
     assert lead["interval"][0] > 0 and lead["share_ahead"] > 0.95
     assert result["reviews"] == 20 and result["resamples"] == 500
     # Resampling by review: the same passages, each counted as a review of its own, look far surer of the
     # weak system than they should, since its errors come in whole reviews.
-    as_passages = macro_f1_intervals(Y, {"weak": weak}, np.arange(400), n_boot=500, seed=1)["macro_f1"]["weak"]["interval"]
+    as_passages = f1_intervals(Y, {"weak": weak}, np.arange(400), CODES, n_boot=500, seed=1)["macro_f1"]["weak"]["interval"]
     by_review = result["macro_f1"]["weak"]["interval"]
     assert by_review[1] - by_review[0] > 2 * (as_passages[1] - as_passages[0])
-    assert macro_f1_intervals(Y, {"weak": weak}, reviews, n_boot=500, seed=1)["macro_f1"] == \
+    assert f1_intervals(Y, {"weak": weak}, reviews, CODES, n_boot=500, seed=1)["macro_f1"] == \
         {"weak": result["macro_f1"]["weak"]}  # the same seed, the same resamples
-    assert macro_f1_intervals(Y, {"weak": weak}, ["one review"] * 400) is None  # nothing to resample
+    assert f1_intervals(Y, {"weak": weak}, ["one review"] * 400, CODES) is None  # nothing to resample
 
 
 def test_folds_never_split_a_review_and_a_seed_reshuffles_them():
@@ -397,7 +403,8 @@ def test_evaluate_command_prints_every_system_and_code(tmp_path, corpus_subset, 
     for code, n in result["rules_decide"].items():
         assert f"{code} ({n} of 3)" in note
     # Each system's macro-F1 again, with its interval over resampled reviews and the combined tagger's lead.
-    table = lines[lines.index("macro-F1 with 95% intervals over 1000 resamples of the 12 reviews:") + 2:]
+    start = lines.index("macro-F1 with 95% intervals over 1000 resamples of the 12 reviews:") + 2
+    table = lines[start:start + 4]
     assert [ln.split()[0] for ln in table] == ["rules", "classifier", "combined", "baseline"]
     intervals = result["intervals"]["macro_f1"]
     for system, m in intervals.items():
@@ -407,6 +414,11 @@ def test_evaluate_command_prints_every_system_and_code(tmp_path, corpus_subset, 
         assert f"{m['point']:.3f}" in row and f"{m['interval'][0]:.3f} to {m['interval'][1]:.3f}" in row
     lead = result["intervals"]["combined_lead"]["baseline"]
     assert lead["point"] == pytest.approx(intervals["combined"]["point"] - intervals["baseline"]["point"])
+    # ...and the combined tagger's F1 per code with its interval.
+    per_code = lines[lines.index("combined F1 per code with 95% intervals:") + 2:]
+    assert [ln.split()[0] for ln in per_code] == codebook.ids
+    for row, line in zip(result["systems"]["combined"]["per_code"], per_code):
+        assert line.split()[1] == format_number(row["f1"]).strip()
 
 
 def test_rule_fallback_hands_only_a_code_the_classifier_could_not_learn_to_the_rules():

@@ -40,12 +40,13 @@ def metrics(Y: np.ndarray, P: np.ndarray, codes: list[str]) -> dict:
     return {"per_code": rows, "macro": macro}
 
 
-def macro_f1_intervals(Y: np.ndarray, preds: dict[str, np.ndarray], groups, n_boot: int = 1000,
-                       seed: int = 0) -> dict | None:
+def f1_intervals(Y: np.ndarray, preds: dict[str, np.ndarray], groups, codes: list[str], n_boot: int = 1000,
+                 seed: int = 0) -> dict | None:
     """Per system, macro-F1 and its 95% interval from ``n_boot`` resamples of the reviews (``groups``): the
-    review is what is resampled, since one review's passages are not independent. Where there is a combined
-    tagger, also its lead over each other system, paired (both scored on the same resample), with the share
-    of resamples in which it leads.
+    review is what is resampled, since one review's passages are not independent. For the main system (the
+    combined tagger, or the only one), each code's F1 and its interval. Where there is a combined tagger,
+    also its lead over each other system, paired (both scored on the same resample), with the share of
+    resamples in which it leads.
 
     The intervals are BCa (scipy.stats.bootstrap), not plain percentiles: a code found in a few reviews only
     scores 0 in a resample that leaves them all out while keeping a false positive, which gives macro-F1 a long
@@ -68,12 +69,16 @@ def macro_f1_intervals(Y: np.ndarray, preds: dict[str, np.ndarray], groups, n_bo
 
     counts = {name: per_review(P) for name, P in preds.items()}
 
-    def macro(name: str, reviews: np.ndarray) -> np.ndarray:
-        """Macro-F1 of the resamples in ``reviews`` (..., n_reviews) of review indices."""
+    def f1(name: str, reviews: np.ndarray) -> np.ndarray:
+        """Each code's F1 (last axis) on the resamples in ``reviews`` (..., n_reviews) of review indices."""
         tp, fp, fn = np.moveaxis(counts[name][reviews].sum(axis=-3), -2, 0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), np.nan)
-            return np.nanmean(f1, axis=-1)
+            return np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), np.nan)
+
+    def macro(name: str, reviews: np.ndarray) -> np.ndarray:
+        with warnings.catch_warnings():  # a resample where no code is defined: NaN, left out of the interval
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(f1(name, reviews), axis=-1)
 
     def resampled(statistic) -> tuple[float | None, list, np.ndarray]:
         """The statistic on the corpus, its interval and its value on each resample. JSON has no NaN: an
@@ -89,6 +94,11 @@ def macro_f1_intervals(Y: np.ndarray, preds: dict[str, np.ndarray], groups, n_bo
     for name in preds:
         point, bounds, _ = resampled(lambda r, name=name: macro(name, r))
         out["macro_f1"][name] = {"point": point, "interval": bounds}
+    main = "combined" if "combined" in preds else next(iter(preds))
+    out["per_code"] = {"system": main, "codes": {}}
+    for j, code in enumerate(codes):
+        point, bounds, _ = resampled(lambda r, j=j: f1(main, r)[..., j])
+        out["per_code"]["codes"][code] = {"point": point, "interval": bounds}
     if "combined" in preds and len(preds) > 1:
         out["combined_lead"] = {}
         for name in preds:
@@ -99,7 +109,7 @@ def macro_f1_intervals(Y: np.ndarray, preds: dict[str, np.ndarray], groups, n_bo
 
 
 def format_intervals(result: dict) -> str:
-    """The intervals of ``macro_f1_intervals`` as a plain-text table."""
+    """The intervals of ``f1_intervals`` as plain-text tables."""
     def fmt(value, spec=".3f"):
         return "n/a" if value is None else format(value, spec)
 
@@ -116,6 +126,9 @@ def format_intervals(result: dict) -> str:
             lead = leads[name]
             line += f"{fmt(lead['point'], '+.3f'):>16}{span(lead['interval'], '+.3f'):>20}{fmt(lead['share_ahead'], '.1%'):>10}"
         lines.append(line)
+    per_code = result["per_code"]
+    lines += ["", f"{per_code['system']} F1 per code with 95% intervals:", f"{'code':<22}{'F1':>10}{'interval':>18}"]
+    lines += [f"{code:<22}{fmt(m['point']):>10}{span(m['interval']):>18}" for code, m in per_code["codes"].items()]
     return "\n".join(lines)
 
 
@@ -143,7 +156,7 @@ def cross_validate(batch: Batch, Y: np.ndarray, groups, codes: list[str], folds:
     """Out-of-fold predictions for each system; every fit sees only its training folds.
     ``options``: keyword arguments of the classifier (``config.classifier_options``); ``seed``: shuffle
     which reviews share a fold (``grouped_folds``); ``resampling``: keyword arguments of
-    ``macro_f1_intervals`` (``n_boot``, ``seed``), to add the intervals to the result."""
+    ``f1_intervals`` (``n_boot``, ``seed``), to add the intervals to the result."""
     groups = np.asarray(groups)
     preds = {s: np.zeros(Y.shape, dtype=bool) for s in systems}
     handed = np.zeros(len(codes), dtype=int)  # per code: in how many folds the combined tagger's rules decided it
@@ -164,7 +177,7 @@ def cross_validate(batch: Batch, Y: np.ndarray, groups, codes: list[str], folds:
     result = {"folds": len(splits), "seed": seed, "systems": {s: metrics(Y, preds[s].astype(int), codes) for s in systems},
               "rules_decide": {c: int(n) for c, n in zip(codes, handed) if n}}
     if resampling is not None:
-        result["intervals"] = macro_f1_intervals(Y, preds, groups, **resampling)
+        result["intervals"] = f1_intervals(Y, preds, groups, codes, **resampling)
     return result
 
 
@@ -193,7 +206,7 @@ def score_tag_file(tags_path: Path, gold_path: Path, codes: list[str], resamplin
                         P[i, index[c]] = 1
     result = {"n_paragraphs": len(gold), "documents": len(predicted), **metrics(Y, P, codes)}
     if resampling is not None:
-        result["intervals"] = macro_f1_intervals(Y, {"tagged": P}, [g["doc_id"] for g in gold], **resampling)
+        result["intervals"] = f1_intervals(Y, {"tagged": P}, [g["doc_id"] for g in gold], codes, **resampling)
     return result
 
 
