@@ -357,6 +357,10 @@ def test_f1_intervals_resample_reviews_and_pair_the_systems():
     assert f1_intervals(Y, {"weak": weak}, reviews, CODES, n_boot=500, seed=1)["macro_f1"] == \
         {"weak": result["macro_f1"]["weak"]}  # the same seed, the same resamples
     assert f1_intervals(Y, {"weak": weak}, ["one review"] * 400, CODES) is None  # nothing to resample
+    # A system right on every passage scores 1.0 on every resample: its intervals are that value, not n/a.
+    perfect = f1_intervals(Y, {"tagged": Y}, reviews, CODES, n_boot=200)
+    assert perfect["macro_f1"]["tagged"]["interval"] == [1.0, 1.0]
+    assert all(m["interval"] == [1.0, 1.0] for m in perfect["per_code"]["codes"].values())
 
 
 def test_folds_never_split_a_review_and_a_seed_reshuffles_them():

@@ -1,7 +1,7 @@
 """Honest evaluation of the tagger: K-fold cross-validation grouped by review, for the rule stage
 alone, the classifier alone, the combined tagger and a TF-IDF + logistic regression baseline;
-and scoring of a `tag` output file against gold paragraphs. Macro-F1 comes with a 95% interval from
-resampling the reviews, and so does the combined tagger's lead over each other system: a lead whose
+and scoring of a `tag` output file against gold paragraphs. Macro-F1, the combined tagger's F1 per code
+and its lead over each other system come with 95% intervals from resampling the reviews: a lead whose
 interval holds 0, or a target inside the interval, is not settled by this corpus."""
 from __future__ import annotations
 
@@ -83,11 +83,15 @@ def f1_intervals(Y: np.ndarray, preds: dict[str, np.ndarray], groups, codes: lis
     def resampled(statistic) -> tuple[float | None, list, np.ndarray]:
         """The statistic on the corpus, its interval and its value on each resample. JSON has no NaN: an
         undefined figure is None, as in ``metrics``."""
-        with warnings.catch_warnings():  # a degenerate distribution (every resample equal) has no BCa interval
+        with warnings.catch_warnings():  # BCa has no interval where every resample gives the same value
             warnings.simplefilter("ignore")
             res = bootstrap((np.arange(n_reviews),), lambda r, axis=-1: statistic(r), n_resamples=n_boot,
                             method="BCa", random_state=seed)
-        point, lo, hi = (float(v) if v == v else None for v in (statistic(np.arange(n_reviews)), *res.confidence_interval))
+        bounds = list(res.confidence_interval)
+        values = res.bootstrap_distribution[np.isfinite(res.bootstrap_distribution)]
+        if len(values) and values.min() == values.max():
+            bounds = [values[0], values[0]]  # e.g. a code every resample scores 1.0: the interval is that value
+        point, lo, hi = (float(v) if v == v else None for v in (statistic(np.arange(n_reviews)), *bounds))
         return point, [lo, hi], res.bootstrap_distribution
 
     out = {"resamples": n_boot, "reviews": n_reviews, "seed": seed, "macro_f1": {}}
@@ -121,14 +125,14 @@ def format_intervals(result: dict) -> str:
              f"{'system':<22}{'macro-F1':>10}{'interval':>18}"
              + (f"{'combined lead':>16}{'interval':>20}{'ahead in':>10}" if leads else "")]
     for name, m in result["macro_f1"].items():
-        line = f"{name:<22}{fmt(m['point']):>10}{span(m['interval']):>18}"
+        line = f"{name:<22}{format_number(m['point'], 10)}{span(m['interval']):>18}"
         if name in leads:
             lead = leads[name]
             line += f"{fmt(lead['point'], '+.3f'):>16}{span(lead['interval'], '+.3f'):>20}{fmt(lead['share_ahead'], '.1%'):>10}"
         lines.append(line)
     per_code = result["per_code"]
     lines += ["", f"{per_code['system']} F1 per code with 95% intervals:", f"{'code':<22}{'F1':>10}{'interval':>18}"]
-    lines += [f"{code:<22}{fmt(m['point']):>10}{span(m['interval']):>18}" for code, m in per_code["codes"].items()]
+    lines += [f"{code:<22}{format_number(m['point'], 10)}{span(m['interval']):>18}" for code, m in per_code["codes"].items()]
     return "\n".join(lines)
 
 
