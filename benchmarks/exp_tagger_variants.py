@@ -32,7 +32,11 @@ to the rules, so the shipped row is the shipped tagger's (on the ``--seed`` spli
   neighbours' mean embedding the tagger already has: the words around a passage, not only their gist;
 - ``section-context``: the mean embedding of the passage's section (the passages from its heading to the next,
   weight 0.5) and the section's share of passages with rule hits per code (weight 0.5): a context between the
-  neighbours and the whole review, which the tagger already has.
+  neighbours and the whole review, which the tagger already has;
+- ``review-propagation``: per code, the highest of (cosine to another passage of the same review) x (that
+  passage's score for the code from a first model: out-of-fold on the training reviews, its predictions on
+  the test reviews), added to a second, otherwise identical model: a passage like one the review itself
+  flags for a code (the learning section's "Child T was not seen" and the visit it points at).
 
     .venv/bin/python benchmarks/exp_tagger_variants.py [--variants sentence-max,...] [--folds 5] [--seed N]
 """
@@ -47,7 +51,8 @@ import numpy as np
 from scipy import sparse
 
 VARIANTS = ("sentence-max", "prototypes", "rule-patterns", "no-char-ngrams", "ngram-weighting", "ngram-weighting-practice",
-            "layer-mix", "stacking", "sentence-mil", "neighbour-ngrams", "section-context")
+            "layer-mix", "stacking", "sentence-mil", "neighbour-ngrams", "section-context",
+            "review-propagation")
 # Settings changed instead of an extra block: a feature block weighted to nothing, or the families whose codes'
 # n-grams are weighted (``tagger.ngram_weighting``).
 OVERRIDES = {"no-char-ngrams": {"weights": {"chars": 0.0}},
@@ -84,6 +89,19 @@ def neighbour_ngrams(feats, batch, weight: float = 0.5) -> sparse.csr_matrix:
         cols += near
         vals += [weight / len(near)] * len(near)
     return sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(docs))) @ X
+
+
+def review_propagation(batch, scores: np.ndarray) -> np.ndarray:
+    """(n, codes): per passage and code, max over the other passages q of its review of cos(p, q) * score(q)."""
+    out = np.zeros_like(scores)
+    docs = np.array([p.doc_id for p in batch.passages])
+    for doc in np.unique(docs):
+        rows = np.flatnonzero(docs == doc)
+        sim = batch.embeddings[rows] @ batch.embeddings[rows].T
+        np.fill_diagonal(sim, -np.inf)
+        if len(rows) > 1:
+            out[rows] = (sim[:, :, None] * scores[rows][None, :, :]).max(axis=1)
+    return out
 
 
 def section_context(batch, weight: float = 0.5) -> np.ndarray:
@@ -222,7 +240,7 @@ def main() -> None:
         if "section-context" in wanted:
             blocks["section-context"] = section_context(batch)
         blocks.update({name: None for name in OVERRIDES if name in wanted})
-        for name in ("stacking", "neighbour-ngrams"):  # built per fold, from the fold's fitted features
+        for name in ("stacking", "neighbour-ngrams", "review-propagation"):  # built per fold, from the fold's fitted features
             if name in wanted:
                 blocks[name] = None
 
@@ -250,6 +268,11 @@ def main() -> None:
             first = model.passage_
             Xtr = sparse.hstack([Xtr, sparse.csr_matrix(first.oof_proba_)], format="csr")
             Xte = sparse.hstack([Xte, sparse.csr_matrix(first.predict_proba(Xte))], format="csr")
+            model = fit(Xtr)
+        if name == "review-propagation":
+            first = model.passage_
+            Xtr = sparse.hstack([Xtr, review_propagation(subset(batch, tr), first.oof_proba_)], format="csr")
+            Xte = sparse.hstack([Xte, review_propagation(subset(batch, te), first.predict_proba(Xte))], format="csr")
             model = fit(Xtr)
         return model, model.predict_proba(Xte, groups[te])
 
