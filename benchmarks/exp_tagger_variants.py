@@ -97,10 +97,11 @@ def review_propagation(batch, scores: np.ndarray) -> np.ndarray:
     docs = np.array([p.doc_id for p in batch.passages])
     for doc in np.unique(docs):
         rows = np.flatnonzero(docs == doc)
+        if len(rows) < 2:
+            continue
         sim = batch.embeddings[rows] @ batch.embeddings[rows].T
-        np.fill_diagonal(sim, -np.inf)
-        if len(rows) > 1:
-            out[rows] = (sim[:, :, None] * scores[rows][None, :, :]).max(axis=1)
+        np.fill_diagonal(sim, -np.inf)  # the passage itself is not its own evidence
+        out[rows] = (sim[:, :, None] * scores[rows][None, :, :]).max(axis=1)
     return out
 
 

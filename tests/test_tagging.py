@@ -327,7 +327,7 @@ def test_a_code_with_nothing_to_find_and_nothing_found_is_left_out_of_the_macro(
 
 
 def test_f1_intervals_resample_reviews_and_pair_the_systems():
-    CODES = ["a", "b", "c"]
+    codes = ["a", "b", "c"]
     rng = np.random.default_rng(0)
     Y = (rng.random((400, 3)) < 0.3).astype(int)
     reviews = np.repeat(np.arange(20), 20)
@@ -336,14 +336,14 @@ def test_f1_intervals_resample_reviews_and_pair_the_systems():
     weak[reviews < 6] = 0
     strong = Y.copy()
     strong[rng.random(Y.shape) < 0.01] ^= 1  # a few errors spread over the reviews
-    result = f1_intervals(Y, {"combined": strong, "weak": weak}, reviews, CODES, n_boot=500, seed=1)
+    result = f1_intervals(Y, {"combined": strong, "weak": weak}, reviews, codes, n_boot=500, seed=1)
     for name, P in (("combined", strong), ("weak", weak)):
         m = result["macro_f1"][name]
-        assert m["point"] == pytest.approx(metrics(Y, P, CODES)["macro"]["f1"])
+        assert m["point"] == pytest.approx(metrics(Y, P, codes)["macro"]["f1"])
         assert m["interval"][0] < m["point"] < m["interval"][1]
     # Each code's F1 with its interval, for the combined tagger.
     assert result["per_code"]["system"] == "combined"
-    for row in metrics(Y, strong, CODES)["per_code"]:
+    for row in metrics(Y, strong, codes)["per_code"]:
         m = result["per_code"]["codes"][row["code"]]
         assert m["point"] == pytest.approx(row["f1"]) and m["interval"][0] < m["point"] <= m["interval"][1]
     lead = result["combined_lead"]["weak"]
@@ -351,14 +351,14 @@ def test_f1_intervals_resample_reviews_and_pair_the_systems():
     assert result["reviews"] == 20 and result["resamples"] == 500
     # Resampling by review: the same passages, each counted as a review of its own, look far surer of the
     # weak system than they should, since its errors come in whole reviews.
-    as_passages = f1_intervals(Y, {"weak": weak}, np.arange(400), CODES, n_boot=500, seed=1)["macro_f1"]["weak"]["interval"]
+    as_passages = f1_intervals(Y, {"weak": weak}, np.arange(400), codes, n_boot=500, seed=1)["macro_f1"]["weak"]["interval"]
     by_review = result["macro_f1"]["weak"]["interval"]
     assert by_review[1] - by_review[0] > 2 * (as_passages[1] - as_passages[0])
-    assert f1_intervals(Y, {"weak": weak}, reviews, CODES, n_boot=500, seed=1)["macro_f1"] == \
+    assert f1_intervals(Y, {"weak": weak}, reviews, codes, n_boot=500, seed=1)["macro_f1"] == \
         {"weak": result["macro_f1"]["weak"]}  # the same seed, the same resamples
-    assert f1_intervals(Y, {"weak": weak}, ["one review"] * 400, CODES) is None  # nothing to resample
+    assert f1_intervals(Y, {"weak": weak}, ["one review"] * 400, codes) is None  # nothing to resample
     # A system right on every passage scores 1.0 on every resample: its intervals are that value, not n/a.
-    perfect = f1_intervals(Y, {"tagged": Y}, reviews, CODES, n_boot=200)
+    perfect = f1_intervals(Y, {"tagged": Y}, reviews, codes, n_boot=200)
     assert perfect["macro_f1"]["tagged"]["interval"] == [1.0, 1.0]
     assert all(m["interval"] == [1.0, 1.0] for m in perfect["per_code"]["codes"].values())
 
