@@ -60,11 +60,13 @@ def f1_intervals(Y: np.ndarray, preds: dict[str, np.ndarray], groups, codes: lis
     if n_reviews < 2:
         return None
 
+    gold = Y.astype(bool)
+
     def per_review(P: np.ndarray) -> np.ndarray:
         """(reviews, tp/fp/fn, codes) counts."""
-        Y1, P1 = Y.astype(bool), P.astype(bool)
+        P1 = P.astype(bool)
         out = np.zeros((n_reviews, 3, Y.shape[1]))
-        np.add.at(out, g, np.stack([Y1 & P1, ~Y1 & P1, Y1 & ~P1], axis=1).astype(float))
+        np.add.at(out, g, np.stack([gold & P1, ~gold & P1, gold & ~P1], axis=1).astype(float))
         return out
 
     counts = {name: per_review(P) for name, P in preds.items()}
