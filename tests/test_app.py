@@ -35,8 +35,10 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, store: Path):
+    def __init__(self, store: Path, config: Path | None = None, env: dict | None = None):
         self.store = store
+        self.config = ["--config", str(config)] if config else []
+        self.env = env
         self.port = free_port()
         self.proc = None
 
@@ -45,8 +47,9 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self):
-        self.proc = subprocess.Popen([sys.executable, "-m", "scr_text", "--store", str(self.store), "serve",
-                                      "--port", str(self.port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([sys.executable, "-m", "scr_text", "--store", str(self.store), *self.config, "serve",
+                                      "--port", str(self.port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     env=self.env)
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
@@ -194,6 +197,44 @@ def test_uploads_are_limited_and_html_is_escaped(server, tmp_path):
         doc = c.execute("SELECT doc_id FROM documents LIMIT 1").fetchone()[0]
     html = urllib.request.urlopen(f"{server.url}/review/{doc}").read().decode()
     assert "<script>alert" not in html
+
+
+def post_file(port: int, name: str, data: bytes):
+    import http.client
+
+    body = (f'--x\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n\r\n'.encode() + data
+            + b"\r\n--x--\r\n")
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("POST", "/upload", body, {"Content-Type": "multipart/form-data; boundary=x"})
+    return conn.getresponse()
+
+
+def test_no_upload_is_left_on_disk(tmp_path):
+    import os
+
+    from scr_text.config import CONFIG_DIR
+
+    config = (CONFIG_DIR / "pipeline.yaml").read_text(encoding="utf-8")
+    assert "max_upload_mb: 20" in config
+    (tmp_path / "pipeline.yaml").write_text(config.replace("max_upload_mb: 20", "max_upload_mb: 1"), encoding="utf-8")
+    (tmp_path / "tmp").mkdir()
+    server = Server(tmp_path / "s.sqlite", tmp_path / "pipeline.yaml", {**os.environ, "TMPDIR": str(tmp_path / "tmp")})
+    server.start()
+    try:
+        res = post_file(server.port, "small review.txt", "\n\n".join(PARAGRAPHS).encode())
+        assert res.status == 303
+        job = res.getheader("Location").rsplit("/", 1)[-1]
+        deadline = time.time() + 300
+        while (status := json.load(urllib.request.urlopen(f"{server.url}/api/jobs/{job}")))["status"] not in ("done", "failed"):
+            assert time.time() < deadline
+            time.sleep(0.5)
+        assert status["status"] == "done", status
+        assert post_file(server.port, "too big.txt", b"x" * (2 << 20)).status == 413
+        (root,) = (tmp_path / "tmp").glob("scr-text-uploads-*")
+        assert list(root.iterdir()) == []  # each upload's folder went with its job, or with its refusal
+    finally:
+        server.stop()
+    assert not root.exists()  # and the app's upload folder went with the app
 
 
 def test_a_token_is_required_off_loopback(app_store):

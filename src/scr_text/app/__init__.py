@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
-import tempfile
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, File, HTTPException, Request, UploadFile
@@ -30,12 +30,17 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
 
     if host not in LOOPBACK and not token:
         raise UserError("a token is required when serving on a non-loopback address (--token)")
-    app = FastAPI(title="scr-text", docs_url=None, redoc_url=None, openapi_url=None)
     jobs = Jobs(store_path, settings)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        jobs.close()  # on shutdown: no upload is left on disk
+
+    app = FastAPI(title="scr-text", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     codebook = load_codebook()
     model_name = settings.extra.get("tagger", {}).get("model", "default")
     max_upload = int(float(settings.extra.get("app", {}).get("max_upload_mb", 20)) * 2**20)
-    upload_root = Path(tempfile.mkdtemp(prefix="scr-text-uploads-"))
 
     def key() -> str:
         return model_key(resolve_model_dir(model_name), codebook.hash)
@@ -80,15 +85,14 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
         if suffix not in SUPPORTED:
             raise HTTPException(415, f"'{name}': upload a .txt, .md, .docx or .pdf file")
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(name).stem).strip("._") or "review"
-        target_dir = Path(tempfile.mkdtemp(dir=upload_root))
-        target = target_dir / f"{stem}{suffix}"
+        target = jobs.upload_path(f"{stem}{suffix}")
         size = 0
         with open(target, "wb") as fh:
             while chunk := await file.read(1 << 20):
                 size += len(chunk)
                 if size > max_upload:
                     fh.close()
-                    target.unlink(missing_ok=True)
+                    jobs.discard(target)
                     raise HTTPException(413, f"'{name}' is larger than {max_upload // 2**20} MB")
                 fh.write(chunk)
         job = jobs.submit(target, name)

@@ -3,6 +3,8 @@ case facts, one step after another, while the browser polls its progress."""
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -35,8 +37,28 @@ class Jobs:
         self.lock = threading.Lock()
         # One worker: uploads are processed in order, and spaCy and torch are not shared across threads.
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scr-text-job")
+        self.upload_root: Path | None = None  # made at the first upload, removed by close()
+
+    def upload_path(self, name: str) -> Path:
+        """Where to write an upload before ``submit``: a folder of its own, so that the file keeps its name (the
+        review's id) beside other uploads of the same name; ``discard`` removes the folder."""
+        with self.lock:
+            if self.upload_root is None:
+                self.upload_root = Path(tempfile.mkdtemp(prefix="scr-text-uploads-"))
+        return Path(tempfile.mkdtemp(dir=self.upload_root)) / name
+
+    @staticmethod
+    def discard(path: Path) -> None:
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+    def close(self) -> None:
+        """Finish the running job, drop the queued ones and remove every upload still waiting."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.upload_root is not None:
+            shutil.rmtree(self.upload_root, ignore_errors=True)
 
     def submit(self, path: Path, filename: str) -> Job:
+        """Process an upload written to ``upload_path``; its folder is removed when the job ends."""
         job = Job(uuid.uuid4().hex[:12], filename)
         with self.lock:
             self.jobs[job.id] = job
@@ -111,4 +133,4 @@ class Jobs:
         except Exception as exc:  # the browser must hear about anything that goes wrong
             job.status, job.message = "failed", f"{exc.__class__.__name__}: {exc}"
         finally:
-            path.unlink(missing_ok=True)
+            self.discard(path)
