@@ -87,14 +87,16 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(name).stem).strip("._") or "review"
         target = jobs.upload_path(f"{stem}{suffix}")
         size = 0
-        with open(target, "wb") as fh:
-            while chunk := await file.read(1 << 20):
-                size += len(chunk)
-                if size > max_upload:
-                    fh.close()
-                    jobs.discard(target)
-                    raise HTTPException(413, f"'{name}' is larger than {max_upload // 2**20} MB")
-                fh.write(chunk)
+        try:
+            with open(target, "wb") as fh:
+                while chunk := await file.read(1 << 20):
+                    size += len(chunk)
+                    if size > max_upload:
+                        raise HTTPException(413, f"'{name}' is larger than {max_upload // 2**20} MB")
+                    fh.write(chunk)
+        except BaseException:  # too large, or the client went away: the part written goes at once
+            jobs.discard(target)
+            raise
         job = jobs.submit(target, name)
         return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
