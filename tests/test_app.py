@@ -185,20 +185,6 @@ def test_identifier_slip_is_refused_with_the_findings_named(browser, server, tmp
     page.close()
 
 
-def test_uploads_are_limited_and_html_is_escaped(server, tmp_path):
-    import http.client
-
-    body = b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"evil.exe\"\r\n\r\nMZ\r\n--x--\r\n"
-    conn = http.client.HTTPConnection("127.0.0.1", server.port)
-    conn.request("POST", "/upload", body, {"Content-Type": "multipart/form-data; boundary=x"})
-    assert conn.getresponse().status == 415
-    # A document's HTML is shown as text, never run.
-    with sqlite3.connect(server.store) as c:
-        doc = c.execute("SELECT doc_id FROM documents LIMIT 1").fetchone()[0]
-    html = urllib.request.urlopen(f"{server.url}/review/{doc}").read().decode()
-    assert "<script>alert" not in html
-
-
 def post_file(port: int, name: str, data: bytes):
     import http.client
 
@@ -207,6 +193,15 @@ def post_file(port: int, name: str, data: bytes):
     conn = http.client.HTTPConnection("127.0.0.1", port)
     conn.request("POST", "/upload", body, {"Content-Type": "multipart/form-data; boundary=x"})
     return conn.getresponse()
+
+
+def test_uploads_are_limited_and_html_is_escaped(server, tmp_path):
+    assert post_file(server.port, "evil.exe", b"MZ").status == 415
+    # A document's HTML is shown as text, never run.
+    with sqlite3.connect(server.store) as c:
+        doc = c.execute("SELECT doc_id FROM documents LIMIT 1").fetchone()[0]
+    html = urllib.request.urlopen(f"{server.url}/review/{doc}").read().decode()
+    assert "<script>alert" not in html
 
 
 def test_no_upload_is_left_on_disk(tmp_path):
