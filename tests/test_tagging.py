@@ -587,7 +587,7 @@ def test_committed_default_model_was_trained_with_the_shipped_tagger_settings():
 
 def test_model_card_names_the_codes_whose_ngrams_are_weighted():
     from scr_text.config import PROJECT_ROOT
-    from scr_text.tagger import render_card
+    from scr_text.model_card import render_card
 
     card = json.loads((PROJECT_ROOT / "models" / "default" / "card.json").read_text(encoding="utf-8"))
     assert "N-gram columns weighted" not in render_card(card)  # the committed model: off

@@ -408,12 +408,9 @@ def save_fact_models(extractor: FactExtractor, path: Path) -> None:
 
 
 def load_fact_models(extractor: FactExtractor, path: Path) -> FactExtractor:
-    import skops.io as sio
+    from .skops_files import load_trusted
 
-    from .tagger import check_types
-
-    check_types(path, FACT_TRUSTED_TYPES)
-    raw = sio.load(path, trusted=FACT_TRUSTED_TYPES)
+    raw = load_trusted(path, FACT_TRUSTED_TYPES)
     extractor.models_ = {fact: (v["kind"], v["model"]) for fact, v in raw.items()}
     return extractor
 

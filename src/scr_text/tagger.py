@@ -8,7 +8,6 @@ It is saved with skops (no pickle) and loaded against an explicit list of truste
 from __future__ import annotations
 
 import json
-import platform
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -16,12 +15,14 @@ import numpy as np
 
 from .codebook import Codebook
 from .errors import UserError
-from .modeldir import resolve_model_dir
 from .features import Batch, PassageFeatures
+from .model_card import render_card
+from .modeldir import resolve_model_dir
 from .records import Exemplar, Passage, Tag, contract_row
 from .review_gate import ReviewGatedClassifier
 from .rule_fallback import RuleFallback
 from .rules import RuleTagger
+from .skops_files import load_trusted
 
 # Every object type a saved model may contain. skops trusts much of scikit-learn by default; we
 # trust only these, and refuse a file that names any other (checked in its schema before loading).
@@ -37,42 +38,6 @@ TRUSTED_TYPES = [
     "numpy.float64",
     "numpy.int64",
 ]
-_CONTAINERS = {"builtins.dict", "builtins.list", "builtins.tuple", "builtins.str", "builtins.int", "builtins.float",
-               "builtins.bool", "builtins.NoneType", "numpy.ndarray", "numpy.int64", "numpy.float64", "numpy.float32"}
-
-
-def check_types(skops_file: Path, trusted: list[str]) -> None:
-    """Refuse a .skops file that names any type outside ``trusted`` (and plain containers)."""
-    import skops.io as sio
-
-    untrusted = (_types_in(skops_file) | set(sio.get_untrusted_types(file=skops_file))) - set(trusted) - _CONTAINERS
-    if untrusted:
-        raise UserError(f"{skops_file}: model file contains types that are not trusted: {', '.join(sorted(untrusted))}")
-
-
-def _types_in(skops_file: Path) -> set[str]:
-    """The object types a .skops file names, read from its schema without building anything."""
-    import zipfile
-
-    with zipfile.ZipFile(skops_file) as archive:
-        info = archive.getinfo("schema.json")
-        if info.file_size > 50 * 2**20:
-            raise UserError(f"{skops_file}: model schema is implausibly large")
-        schema = json.loads(archive.read(info))
-    found: set[str] = set()
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "__class__" in node:
-                found.add(f"{node.get('__module__')}.{node['__class__']}")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(schema)
-    return found
 
 
 @dataclass
@@ -191,11 +156,8 @@ class TaggerModel:
 
     @classmethod
     def load(cls, name_or_path: str | Path) -> "TaggerModel":
-        import skops.io as sio
-
         path = resolve_model_dir(name_or_path)
-        check_types(path / "model.skops", TRUSTED_TYPES)
-        parts = sio.load(path / "model.skops", trusted=TRUSTED_TYPES)
+        parts = load_trusted(path / "model.skops", TRUSTED_TYPES)
         card = json.loads((path / "card.json").read_text(encoding="utf-8"))
         arrays = np.load(path / "exemplars.npz", allow_pickle=False)
         meta = [json.loads(line) for line in (path / "exemplars.jsonl").read_text(encoding="utf-8").splitlines() if line]
@@ -254,71 +216,3 @@ class Tagger:
         meta = self.model.exemplar_meta
         return [Exemplar(meta[k]["doc_id"], meta[k]["start"], meta[k]["end"], meta[k]["text"], round(float(sims[k]), 4))
                 for k in best]
-
-
-def library_versions() -> dict[str, str]:
-    import sklearn
-    import spacy
-
-    import sentence_transformers
-
-    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "spacy": spacy.__version__,
-            "sentence-transformers": sentence_transformers.__version__, "numpy": np.__version__}
-
-
-def _weighted_codes(value) -> str:
-    # A list of code ids; cards written before the setting took families say ``true``.
-    return ", ".join(value) if isinstance(value, list) else "every code"
-
-
-def render_card(card: dict) -> str:
-    from .evaluate import format_number
-
-    lines = [
-        f"# Model card: {card.get('name', 'scr-text tagger')}",
-        "",
-        "Multi-label theme tagger for safeguarding case-review passages: the rule stage's hits, lemma and character",
-        "n-gram TF-IDF, the passage embedding (all-MiniLM-L6-v2) and its context (section heading, neighbours,",
-        "position) feed one logistic regression per code; probabilities are Platt-calibrated on review-grouped",
-        "out-of-fold scores and each code's threshold maximises out-of-fold F1. For the codes listed under",
-        "\"review-level stage\" the score is P(review has the code) x P(passage has it | review has it): a",
-        "review-level logistic regression over summaries of the review's passage scores, times a passage model",
-        "trained on reviews that have the code.",
-        "",
-        f"- Review-level stage: {', '.join(card.get('review_gated', [])) or 'no code'}",
-        f"- Decided by the rule stage alone (the classifier's out-of-fold F1 on the training reviews was lower): "
-        f"{', '.join(card.get('rules_decide', [])) or 'no code'}",
-        *([f"- N-gram columns weighted per code by naive Bayes log-count ratios (`tagger.ngram_weighting`): "
-           f"{_weighted_codes(card['ngram_weighting'])}"] if card.get("ngram_weighting") else []),
-        *([f"- Feature block weights (`tagger.feature_weights`): "
-           f"{', '.join(f'{k} {v:g}' for k, v in card['feature_weights'].items())}"]
-          if card.get("feature_weights") else []),
-        f"- Trained: {card.get('trained_at')}",
-        f"- Training data: `{card.get('corpus')}` ({card.get('n_documents')} reviews, {card.get('n_passages')} passages), hash `{card.get('corpus_hash')}`",
-        f"- Codebook hash: `{card.get('codebook_hash')}`",
-        f"- Embedding model: `{card.get('embedding_model')}`; spaCy pipeline: `{card.get('spacy_model')}`",
-        f"- Libraries: {', '.join(f'{k} {v}' for k, v in card.get('libraries', {}).items())}",
-        "",
-        f"## Cross-validated metrics ({card.get('cv', {}).get('folds')}-fold, grouped by review)",
-        "",
-        "| code | reviews coded | precision | recall | F1 | kappa | threshold |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    thresholds, reviews = card.get("thresholds", {}), card.get("coded_reviews", {})
-    for row in card.get("cv", {}).get("per_code", []):
-        cells = " | ".join(format_number(row[k]) for k in ("precision", "recall", "f1", "kappa"))
-        lines.append(f"| {row['code']} | {reviews.get(row['code'], 'n/a')} | {cells} | "
-                     f"{thresholds.get(row['code'], float('nan')):.3f} |")
-    macro = card.get("cv", {}).get("macro")
-    if macro:
-        lines.append(f"| **macro** | | {macro['precision']:.3f} | {macro['recall']:.3f} | {macro['f1']:.3f} | {macro['kappa']:.3f} | |")
-    facts = card.get("facts_cv")
-    if facts:
-        lines += ["", f"## Case facts ({facts['folds']}-fold, grouped by review, from out-of-fold tags; "
-                  f"{facts['n_reviews']} reviews with gold facts)", "",
-                  "| fact | accuracy | macro-F1 |", "|---|---|---|"]
-        for name, m in facts["facts"].items():
-            lines.append(f"| {name} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")
-        lines.append(f"| risks_present (per code F1, macro) | | {facts['risks']['macro_f1']:.3f} |")
-    lines += ["", "Reproduce: `scr-text train --corpus corpora/dev --out models/default` (metrics: `scr-text evaluate`).", ""]
-    return "\n".join(lines)

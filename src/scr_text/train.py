@@ -19,7 +19,8 @@ from .records import Document, Passage
 from .rules import RuleTagger
 from .segment import Segmenter, from_bytes
 from .store import Store
-from .tagger import Stages, TaggerModel, library_versions
+from .model_card import library_versions
+from .tagger import Stages, TaggerModel
 
 
 def stored_passages(store: Store, doc_ids: list[str], segmenter: Segmenter) -> list[Passage]:
