@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from scr_text.config import load_fact_config
-from scr_text.facts import RoleFinder
+from scr_text.roles import RoleFinder
 from scr_text.prevalence import compare, cooccurrence, prevalence
 
 RISKS = ["domestic_abuse", "neglect"]
