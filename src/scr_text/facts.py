@@ -6,7 +6,7 @@ Three kinds of evidence, as a reader uses them:
   stage's machinery), counted more in the opening passages where reviews say what happened;
 - the passage tags (which risks the review's passages carry);
 - who is named in the sentences that say someone caused the harm, with named adults ("Mr X") resolved
-  to the role they are introduced with ("Mr X, Mother's partner"): `roles.py`.
+  to the role they are introduced with ("Mr X, Mother's partner"): ``roles.py``.
 A review-level logistic regression per fact, trained on gold case facts, weighs the first and third;
 a value below the configured confidence is reported as ``unknown``.
 """
