@@ -23,7 +23,7 @@ def _weighted_codes(value) -> str:
 
 
 def render_card(card: dict) -> str:
-    from .evaluate import format_number
+    from .evaluate import format_number  # here, not at the top: evaluate imports tagger, which imports this
 
     lines = [
         f"# Model card: {card.get('name', 'scr-text tagger')}",

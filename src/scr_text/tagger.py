@@ -24,8 +24,7 @@ from .rule_fallback import RuleFallback
 from .rules import RuleTagger
 from .skops_files import load_trusted
 
-# Every object type a saved model may contain. skops trusts much of scikit-learn by default; we
-# trust only these, and refuse a file that names any other (checked in its schema before loading).
+# Every object type a saved model may contain; a file naming any other is refused (``skops_files``).
 TRUSTED_TYPES = [
     "scr_text.features.PassageFeatures",
     "scr_text.classify.ThemeClassifier",
