@@ -24,6 +24,7 @@ from .features import is_heading
 from .records import Passage
 from .roles import RoleFinder
 from .rules import AFFIRMED, RuleTagger
+from .skops_files import load_trusted
 
 CATEGORICAL = ("outcome", "incident", "proceedings", "law", "perpetrator")
 FACT_COLUMNS = CATEGORICAL + ("harm_by_da_perpetrator",)
@@ -305,8 +306,6 @@ def save_fact_models(extractor: FactExtractor, path: Path) -> None:
 
 
 def load_fact_models(extractor: FactExtractor, path: Path) -> FactExtractor:
-    from .skops_files import load_trusted
-
     raw = load_trusted(path, FACT_TRUSTED_TYPES)
     extractor.models_ = {fact: (v["kind"], v["model"]) for fact, v in raw.items()}
     return extractor
