@@ -15,11 +15,11 @@ from .errors import UserError
 from .evaluate import cross_validate
 from .features import Batch
 from .intake import ingest_files
+from .model_card import library_versions
 from .records import Document, Passage
 from .rules import RuleTagger
 from .segment import Segmenter, from_bytes
 from .store import Store
-from .model_card import library_versions
 from .tagger import Stages, TaggerModel
 
 
