@@ -61,8 +61,7 @@ def main() -> None:
     rules = RuleTagger(codebook, Segmenter(settings.segment).nlp)
     scoped = [rules.scoped_hits(p) for p in batch.passages]
     assert np.allclose(rules.features_from(scoped), batch.rules), "the batch's rule features are not these phrases'"
-    pattern_ids = sorted({f"{c.id}#p{i}" for c in codebook.codes for i in range(len(c.phrases))}
-                         | {f"{c.id}#t{i}" for c in codebook.codes for i in range(len(c.patterns))})
+    pattern_ids = sorted(rules.pattern_ids)
 
     def with_rules(kept: set[str]) -> Batch:
         hits = [[h for h in row if h.hit.pattern_id in kept] for row in scoped]

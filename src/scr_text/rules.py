@@ -34,12 +34,15 @@ class RuleTagger:
         # parsed alone can get another lemma than in a sentence ("grooming" -> "groom"), so the
         # phrase's own words also count as lemmas.
         parse = nlp.pipe
+        self.pattern_ids: list[str] = []  # every phrase's and token pattern's id, as hits carry them
         for code in codebook.codes:
             docs = list(parse(code.phrases)) if code.phrases else []
             for i, doc in enumerate(docs):
                 self.phrases.add(f"{code.id}#p{i}", [_lower_lemmas(doc), _lower_lemmas(doc, surface=True)])
+                self.pattern_ids.append(f"{code.id}#p{i}")
             for i, pattern in enumerate(code.patterns):
                 self.patterns.add(f"{code.id}#t{i}", [pattern])
+                self.pattern_ids.append(f"{code.id}#t{i}")
         neg = codebook.negation
         self.window = int(neg.get("window", 8))
         self.cues = PhraseMatcher(nlp.vocab, attr="LEMMA")
