@@ -38,11 +38,13 @@ class RuleTagger:
         for code in codebook.codes:
             docs = list(parse(code.phrases)) if code.phrases else []
             for i, doc in enumerate(docs):
-                self.phrases.add(f"{code.id}#p{i}", [_lower_lemmas(doc), _lower_lemmas(doc, surface=True)])
-                self.pattern_ids.append(f"{code.id}#p{i}")
+                pid = f"{code.id}#p{i}"
+                self.pattern_ids.append(pid)
+                self.phrases.add(pid, [_lower_lemmas(doc), _lower_lemmas(doc, surface=True)])
             for i, pattern in enumerate(code.patterns):
-                self.patterns.add(f"{code.id}#t{i}", [pattern])
-                self.pattern_ids.append(f"{code.id}#t{i}")
+                pid = f"{code.id}#t{i}"
+                self.pattern_ids.append(pid)
+                self.patterns.add(pid, [pattern])
         neg = codebook.negation
         self.window = int(neg.get("window", 8))
         self.cues = PhraseMatcher(nlp.vocab, attr="LEMMA")
