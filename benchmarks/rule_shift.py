@@ -61,7 +61,7 @@ def main() -> None:
     rules = RuleTagger(codebook, Segmenter(settings.segment).nlp)
     scoped = [rules.scoped_hits(p) for p in batch.passages]
     assert np.allclose(rules.features_from(scoped), batch.rules), "the batch's rule features are not these phrases'"
-    pattern_ids = sorted(rules.pattern_ids)
+    pattern_ids = sorted(rules.pattern_ids)  # sorted: the draws below follow this order, so they stay the same
 
     def with_rules(kept: set[str]) -> Batch:
         hits = [[h for h in row if h.hit.pattern_id in kept] for row in scoped]
