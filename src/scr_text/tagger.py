@@ -75,7 +75,6 @@ class PassageTags:
                  json.dumps(evidence.get(code, []), ensure_ascii=False)) for code, score in self.scores.items()]
 
 
-
 @dataclass
 class Stages:
     """The trained decision: passage features, the review-gated classifier over them, and (with the rule
