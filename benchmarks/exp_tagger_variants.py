@@ -1,5 +1,5 @@
 """Experiment, not part of the pipeline: variants of the combined tagger that were measured and not kept (or,
-``ngram-weighting``, kept as a setting that is off by default), and one ablation of a block that was.
+``ngram-weighting``, kept as a setting that is off by default), and ablations of blocks that were.
 
 Each variant runs the same grouped K-fold cross-validation as `scr-text evaluate` (same folds, features,
 review-level classifier, thresholds chosen on the training reviews only) and prints macro and per-code F1
@@ -36,7 +36,10 @@ to the rules, so the shipped row is the shipped tagger's (on the ``--seed`` spli
 - ``review-propagation``: per code, the highest of (cosine to another passage of the same review) x (that
   passage's score for the code from a first model: out-of-fold on the training reviews, its predictions on
   the test reviews), added to a second, otherwise identical model: a passage like one the review itself
-  flags for a code (the learning section's "Child T was not seen" and the visit it points at).
+  flags for a code (the learning section's "Child T was not seen" and the visit it points at);
+- ``no-context``: an ablation: the shipped tagger without its context blocks (section heading words, the
+  neighbours' and the review's mean embeddings, position, the review's share of rule hits per code); the
+  review-level stage is kept.
 
     .venv/bin/python benchmarks/exp_tagger_variants.py [--variants sentence-max,...] [--folds 5] [--seed N]
 """
@@ -52,10 +55,12 @@ from scipy import sparse
 
 VARIANTS = ("sentence-max", "prototypes", "rule-patterns", "no-char-ngrams", "ngram-weighting", "ngram-weighting-practice",
             "layer-mix", "stacking", "sentence-mil", "neighbour-ngrams", "section-context",
-            "review-propagation")
+            "review-propagation", "no-context")
 # Settings changed instead of an extra block: a feature block weighted to nothing, or the families whose codes'
 # n-grams are weighted (``tagger.ngram_weighting``).
 OVERRIDES = {"no-char-ngrams": {"weights": {"chars": 0.0}},
+             "no-context": {"weights": {"heading": 0.0, "neighbours": 0.0, "position": 0.0, "document": 0.0,
+                                        "document_rules": 0.0}},
              "ngram-weighting": {"ngram_weighting": ["risk_factor", "practice_learning"]},
              "ngram-weighting-practice": {"ngram_weighting": ["practice_learning"]}}
 
