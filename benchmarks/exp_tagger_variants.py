@@ -56,11 +56,11 @@ from scipy import sparse
 VARIANTS = ("sentence-max", "prototypes", "rule-patterns", "no-char-ngrams", "ngram-weighting", "ngram-weighting-practice",
             "layer-mix", "stacking", "sentence-mil", "neighbour-ngrams", "section-context",
             "review-propagation", "no-context")
-# Settings changed instead of an extra block: a feature block weighted to nothing, or the families whose codes'
-# n-grams are weighted (``tagger.ngram_weighting``).
+# Settings changed instead of an extra block: a feature block weighted to nothing, the context blocks left out
+# (``PassageFeatures(use_context=False)``), or the families whose codes' n-grams are weighted
+# (``tagger.ngram_weighting``).
 OVERRIDES = {"no-char-ngrams": {"weights": {"chars": 0.0}},
-             "no-context": {"weights": {"heading": 0.0, "neighbours": 0.0, "position": 0.0, "document": 0.0,
-                                        "document_rules": 0.0}},
+             "no-context": {"use_context": False},
              "ngram-weighting": {"ngram_weighting": ["risk_factor", "practice_learning"]},
              "ngram-weighting-practice": {"ngram_weighting": ["practice_learning"]}}
 
@@ -252,7 +252,8 @@ def main() -> None:
 
     def scores(tr, te, name, extra):
         override = OVERRIDES.get(name, {})
-        feats = PassageFeatures(weights={**options["feature_weights"], **override.get("weights", {})})
+        feats = PassageFeatures(use_context=override.get("use_context", True),
+                                weights={**options["feature_weights"], **override.get("weights", {})})
         Xtr, Xte = feats.fit_transform(subset(batch, tr)), feats.transform(subset(batch, te))
         if extra is not None:
             Xtr = sparse.hstack([Xtr, sparse.csr_matrix(extra[tr])], format="csr")
