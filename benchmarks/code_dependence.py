@@ -43,12 +43,14 @@ def main() -> None:
         carrying = np.unique(doc[y])
         within = y[np.isin(doc, carrying)].mean()
         prev, cur = y[:-1][same], y[1:][same]
-        after_coded = cur[prev].mean() if prev.any() else float("nan")  # nan where no coded paragraph has another after it
+        # nan where no coded paragraph has another after it in its review
+        after_coded = cur[prev].mean() if prev.any() else float("nan")
         lift = {other: (y & Y[:, k]).mean() / (y.mean() * Y[:, k].mean())
                 for k, other in enumerate(codes) if k != j and Y[:, k].any()}
         top = max(lift, key=lift.get)
         print(f"{code:24s} {y.mean():6.3f} {len(carrying) / len(reviews):8.2f} {within:15.3f} "
               f"{after_coded:12.3f} {cur[~prev].mean():14.3f}  {top} ({lift[top]:.1f})")
+
 
 if __name__ == "__main__":
     main()
