@@ -115,12 +115,10 @@ def run(
     allow_identifiers: bool = ALLOW_IDENTIFIERS,
 ) -> None:
     """The main job: every stage over a corpus, outputs and an HTML summary in OUT."""
-    from .run import run as run_job
+    from .run import corpus_inputs, run as run_job
 
     with ctx().open_store() as store:
         result = run_job(corpus, out, store, ctx().settings, allow_identifiers=allow_identifiers)
-    from .run import corpus_inputs
-
     _note_unread([corpus_inputs(corpus)])
     _report_failures(result.intake)
     typer.echo(f"{len(result.doc_ids)} reviews, {result.n_passages} passages; {result.intake.summary()}")
@@ -193,10 +191,6 @@ def evaluate(
     from .evaluate import cross_validate, format_intervals, format_table, score_tag_file
 
     frame = load_codebook(codebook)
-    cfg = ctx().settings.extra.get("evaluate", {})
-    resampling = {"n_boot": int(cfg.get("bootstrap", 1000)), "seed": int(cfg.get("seed", 0))}
-    if resampling["n_boot"] <= 0:
-        resampling = None
     if guard:
         from .evaluate import evaluate_guard
 
@@ -209,10 +203,11 @@ def evaluate(
             result, text = evaluate_facts(load_corpus(corpus), store, ctx().settings, frame, folds)
         typer.echo(text)
     elif tags is not None:
-        result = score_tag_file(tags, gold or corpus / "passages.jsonl", frame.ids, resampling)
+        result = score_tag_file(tags, gold or corpus / "passages.jsonl", frame.ids, _resampling(ctx().settings))
         typer.echo(f"{result['n_paragraphs']} gold paragraphs in {result['documents']} document(s)")
         typer.echo(format_table({"systems": {"tagged": result}}))
     else:
+        from .config import classifier_options
         from .segment import Segmenter
         from .train import corpus_batch
 
@@ -220,11 +215,9 @@ def evaluate(
         segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
         with ctx().open_store() as store:
             batch, Y, groups, _ = corpus_batch(load_corpus(corpus), store, settings, frame, segmenter)
-        from .config import classifier_options
-
         result = cross_validate(batch, Y, groups, frame.ids, folds=folds, options=classifier_options(settings, frame),
                                 progress=lambda n, k: typer.echo(f"fold {n}/{k} done", err=True), seed=seed,
-                                resampling=resampling)
+                                resampling=_resampling(settings))
         split = "" if seed is None else f", reviews shuffled into folds with seed {seed}"
         typer.echo(f"{result['folds']}-fold cross-validation grouped by review{split}: {len(set(groups))} reviews, {len(Y)} passages")
         typer.echo(format_table(result))
@@ -235,6 +228,13 @@ def evaluate(
         typer.echo("\n" + format_intervals(result["intervals"]))
     if out is not None:
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+def _resampling(settings: Settings) -> dict | None:
+    """The bootstrap over reviews behind `evaluate`'s intervals (settings `evaluate.bootstrap`, `.seed`)."""
+    cfg = settings.extra.get("evaluate", {})
+    n_boot = int(cfg.get("bootstrap", 1000))
+    return {"n_boot": n_boot, "seed": int(cfg.get("seed", 0))} if n_boot > 0 else None
 
 
 @app.command()

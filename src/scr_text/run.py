@@ -12,11 +12,13 @@ from .corpus import read_cases
 from .embed import Embedder
 from .errors import UserError
 from .export import passages_frame, write_table
+from .factsheet import facts_for_stored, rows_to_scores, write_facts, write_prevalence
+from .hashing import text_key
 from .intake import IntakeReport, ingest_files
 from .report import render
+from .segment import Segmenter
 from .store import Store
 from .tagging import tag_stored, write_jsonl
-from .factsheet import facts_for_stored, write_facts, write_prevalence
 
 
 @dataclass
@@ -145,10 +147,6 @@ def cluster_stored(store: Store, doc_ids: list[str], tag_rows: list[dict], setti
                    out_dir: Path, model_key: str) -> tuple[dict[str, Path], list[str]]:
     """Cluster the stored reviews' passages in every configured view and write the outputs; the same
     reviews, model and settings again reuse the stored outputs."""
-    import json
-
-    from .hashing import text_key
-
     cfg = settings.extra.get("cluster", {})
     key = "clusters:" + text_key(json.dumps([doc_ids, store.document_hashes(doc_ids), model_key, cfg,
                                              settings.embed.model], sort_keys=True, default=str))
@@ -173,10 +171,7 @@ def cluster_stored(store: Store, doc_ids: list[str], tag_rows: list[dict], setti
 
 def _cluster(store: Store, doc_ids: list[str], tag_rows: list[dict], settings: Settings, codebook, out_dir: Path,
              cfg: dict) -> tuple[dict[str, Path], list[str]]:
-    from .embed import Embedder
-    from .factsheet import rows_to_scores
     from .patterns import cluster_view, summary_lines, write_outputs
-    from .segment import Segmenter
     from .train import stored_passages
 
     segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
