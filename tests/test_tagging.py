@@ -361,6 +361,18 @@ def test_f1_intervals_resample_reviews_and_pair_the_systems():
     perfect = f1_intervals(Y, {"tagged": Y}, reviews, codes, n_boot=200)
     assert perfect["macro_f1"]["tagged"]["interval"] == [1.0, 1.0]
     assert all(m["interval"] == [1.0, 1.0] for m in perfect["per_code"]["codes"].values())
+    assert {m["method"] for m in perfect["per_code"]["codes"].values()} == {"BCa"}
+    # A rare code, in two reviews, tagged there only: a resample holding neither leaves its F1 undefined,
+    # so BCa has no interval, and the percentile interval over the other resamples stands in, said as such.
+    rare = np.zeros((400, 1), dtype=int)
+    rare[reviews == 3] = 1
+    rare[(reviews == 11) & (np.arange(400) % 2 == 0)] = 1
+    tagged = rare.copy()
+    tagged[reviews == 11] = 1  # half of review 11's tags are false
+    m = f1_intervals(rare, {"combined": tagged}, reviews, ["rare"], n_boot=500, seed=1)["per_code"]["codes"]["rare"]
+    n_defined = int(m["method"].split()[2])
+    assert m["method"] == f"percentile of {n_defined} resamples" and 400 < n_defined < 500
+    assert m["interval"][0] < m["point"] < m["interval"][1] <= 1.0
 
 
 def test_folds_never_split_a_review_and_a_seed_reshuffles_them():

@@ -51,7 +51,9 @@ def f1_intervals(Y: np.ndarray, preds: dict[str, np.ndarray], groups, codes: lis
     The intervals are BCa (scipy.stats.bootstrap), not plain percentiles: a code found in a few reviews only
     scores 0 in a resample that leaves them all out while keeping a false positive, which gives macro-F1 a long
     lower tail that the percentile interval would carry whole. F1 per code is summed from per-review counts;
-    a code absent from a resample and never predicted there is left out, as ``metrics`` does. None where
+    a code absent from a resample and never predicted there is left out, as ``metrics`` does. Where that
+    leaves a code's F1 undefined on some resamples, BCa cannot be computed, and its interval is the
+    percentile one over the resamples where it is defined (each interval says its ``method``). None where
     there are fewer than two reviews to resample."""
     from scipy.stats import bootstrap
 
@@ -82,35 +84,37 @@ def f1_intervals(Y: np.ndarray, preds: dict[str, np.ndarray], groups, codes: lis
             warnings.simplefilter("ignore", RuntimeWarning)
             return np.nanmean(f1(name, reviews), axis=-1)
 
-    def resampled(statistic) -> tuple[float | None, list, np.ndarray]:
-        """The statistic on the corpus, its interval and its value on each resample. JSON has no NaN: an
-        undefined figure is None, as in ``metrics``."""
+    def resampled(statistic) -> tuple[dict, np.ndarray]:
+        """The statistic on the corpus with its interval (and how that was found), and its value on each
+        resample. JSON has no NaN: an undefined figure is None, as in ``metrics``."""
         with warnings.catch_warnings():  # BCa has no interval where every resample gives the same value
             warnings.simplefilter("ignore")
             res = bootstrap((np.arange(n_reviews),), lambda r, axis=-1: statistic(r), n_resamples=n_boot,
                             method="BCa", random_state=seed)
-        bounds = list(res.confidence_interval)
+        bounds, method = list(res.confidence_interval), "BCa"
         values = res.bootstrap_distribution[np.isfinite(res.bootstrap_distribution)]
         if len(values) and values.min() == values.max():
             bounds = [values[0], values[0]]  # e.g. a code every resample scores 1.0: the interval is that value
+        elif 0 < len(values) < n_boot and np.isnan(bounds).any():
+            # BCa needs the statistic on every resample; a code that some resamples leave undefined (they
+            # hold none of its reviews and no false tag) gets the percentile interval of the others.
+            bounds, method = list(np.percentile(values, [2.5, 97.5])), f"percentile of {len(values)} resamples"
         point, lo, hi = (float(v) if v == v else None for v in (statistic(np.arange(n_reviews)), *bounds))
-        return point, [lo, hi], res.bootstrap_distribution
+        return {"point": point, "interval": [lo, hi], "method": method}, res.bootstrap_distribution
 
     out = {"resamples": n_boot, "reviews": n_reviews, "seed": seed, "macro_f1": {}}
     for name in preds:
-        point, bounds, _ = resampled(lambda r, name=name: macro(name, r))
-        out["macro_f1"][name] = {"point": point, "interval": bounds}
+        out["macro_f1"][name] = resampled(lambda r, name=name: macro(name, r))[0]
     main = "combined" if "combined" in preds else next(iter(preds))
     out["per_code"] = {"system": main, "codes": {}}
     for j, code in enumerate(codes):
-        point, bounds, _ = resampled(lambda r, j=j: f1(main, r)[..., j])
-        out["per_code"]["codes"][code] = {"point": point, "interval": bounds}
+        out["per_code"]["codes"][code] = resampled(lambda r, j=j: f1(main, r)[..., j])[0]
     if "combined" in preds and len(preds) > 1:
         out["combined_lead"] = {}
         for name in preds:
             if name != "combined":
-                point, bounds, dist = resampled(lambda r, name=name: macro("combined", r) - macro(name, r))
-                out["combined_lead"][name] = {"point": point, "interval": bounds, "share_ahead": float(np.mean(dist > 0))}
+                lead, dist = resampled(lambda r, name=name: macro("combined", r) - macro(name, r))
+                out["combined_lead"][name] = lead | {"share_ahead": float(np.mean(dist > 0))}
     return out
 
 
@@ -122,6 +126,9 @@ def format_intervals(result: dict) -> str:
     def span(bounds, spec=".3f"):
         return f"{fmt(bounds[0], spec)} to {fmt(bounds[1], spec)}"
 
+    def how(m):  # said only where an interval is not BCa
+        return "" if m.get("method", "BCa") == "BCa" else f"  ({m['method']})"
+
     leads = result.get("combined_lead", {})
     lines = [f"macro-F1 with 95% intervals over {result['resamples']} resamples of the {result['reviews']} reviews:",
              f"{'system':<22}{'macro-F1':>10}{'interval':>18}"
@@ -131,10 +138,11 @@ def format_intervals(result: dict) -> str:
         if name in leads:
             lead = leads[name]
             line += f"{fmt(lead['point'], '+.3f'):>16}{span(lead['interval'], '+.3f'):>20}{fmt(lead['share_ahead'], '.1%'):>10}"
-        lines.append(line)
+        lines.append(line + how(m) + how(leads.get(name, {})))
     per_code = result["per_code"]
     lines += ["", f"{per_code['system']} F1 per code with 95% intervals:", f"{'code':<22}{'F1':>10}{'interval':>18}"]
-    lines += [f"{code:<22}{format_number(m['point'], 10)}{span(m['interval']):>18}" for code, m in per_code["codes"].items()]
+    lines += [f"{code:<22}{format_number(m['point'], 10)}{span(m['interval']):>18}{how(m)}"
+              for code, m in per_code["codes"].items()]
     return "\n".join(lines)
 
 
