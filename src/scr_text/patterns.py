@@ -15,8 +15,6 @@ from .codebook import Codebook
 from .features import is_heading, lemma_text
 from .records import Passage
 
-FAMILY_VIEWS = ("practice_learning", "risk_factor")
-
 
 def view_index(view: str, passages: list[Passage], decided: np.ndarray, codebook: Codebook) -> np.ndarray:
     """Rows in the view: every passage but headings ("all"), or those tagged with a code of the family."""

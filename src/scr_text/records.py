@@ -79,17 +79,6 @@ class Tag:
     decided_by: str = "classifier"
 
 
-@dataclass
-class Coding:
-    """One coder's codes for one passage."""
-
-    coder: str
-    doc_id: str
-    passage: int
-    codes: list[str]
-    source: str = "manual"  # manual | import | model
-
-
 def contract_row(passage: Passage, codes: list[str], scores: dict[str, float], evidence: dict) -> dict:
     """One line of the `tag` output contract (documented in the README): exactly these keys."""
     return {"doc_id": passage.doc_id, "passage": passage.index, "start": passage.start, "end": passage.end,

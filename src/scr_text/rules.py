@@ -52,7 +52,6 @@ class RuleTagger:
             for doc in parse([str(c) for c in neg.get(kind, [])]):
                 self.cues.add(kind, [_lower_lemmas(doc)])
         self.terminators = {str(t).lower() for t in neg.get("terminators", [])}
-        self.feature_names = [f"rule:{c}" for c in codebook.ids] + [f"rule_neg:{c}" for c in codebook.ids]
 
     # -- evidence -------------------------------------------------------------------
     def scoped_hits(self, passage: Passage) -> list[ScopedHit]:

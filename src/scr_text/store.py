@@ -324,10 +324,6 @@ class Store:
         return [contract_row(p, list(evidence.get(p.index, {})), scores.get(p.index, {}), evidence.get(p.index, {}))
                 for p in self.passages(doc_id)]
 
-    def tag_counts(self, model: str) -> dict[str, int]:
-        rows = self.conn.execute("SELECT code, COUNT(*) FROM tags WHERE model=? AND decided=1 GROUP BY code", (model,))
-        return dict(rows.fetchall())
-
     # -- coders' codings ---------------------------------------------------------------------
     def replace_codings(self, coder: str, rows: dict[str, dict[int, list[str]]], source: str) -> None:
         """One transaction: the coder's codings of these reviews become exactly ``rows`` (doc -> passage -> codes;
@@ -338,12 +334,6 @@ class Store:
                 passages = [r[0] for r in conn.execute("SELECT idx FROM passages WHERE doc_id=? ORDER BY idx", (doc_id,))]
                 conn.executemany("INSERT INTO codings VALUES (?,?,?,?,?,?)",
                                  [(coder, doc_id, i, json.dumps(sorted(coded.get(i, []))), source, _now()) for i in passages])
-
-    def set_coding(self, coder: str, doc_id: str, passage: int, codes: list[str], source: str = "manual") -> None:
-        """Record one passage's codes for a coder (the web app saves each decision this way)."""
-        with self.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO codings VALUES (?,?,?,?,?,?)",
-                         (coder, doc_id, passage, json.dumps(sorted(set(codes))), source, _now()))
 
     def decide(self, coder: str, doc_id: str, passage: int, code: str, decision: str) -> list[str]:
         """Record an analyst's decision on one code of one passage (accept, reject, add, remove) and keep the
