@@ -38,6 +38,7 @@ class Jobs:
         # One worker: uploads are processed in order, and spaCy and torch are not shared across threads.
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scr-text-job")
         self.upload_root: Path | None = None  # made at the first upload, removed by close()
+        self._clustering = False  # a cluster map refresh is queued or running
 
     def upload_path(self, name: str) -> Path:
         """Where to write an upload before ``submit``: a folder of its own, so that the file keeps its name (the
@@ -68,7 +69,7 @@ class Jobs:
     def refresh_clusters(self) -> None:
         """Make a new cluster map over every tagged review, once at a time, in the background."""
         with self.lock:
-            if getattr(self, "_clustering", False):
+            if self._clustering:
                 return
             self._clustering = True
         self.pool.submit(self._clusters)
