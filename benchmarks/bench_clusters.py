@@ -28,7 +28,8 @@ def main() -> None:
     from sklearn.metrics import normalized_mutual_info_score as nmi
 
     from scr_text.codebook import load_codebook
-    from scr_text.config import DEFAULT_CORPUS, load_settings
+    from scr_text.locations import SAMPLE_CORPUS
+from scr_text.config import load_settings
     from scr_text.corpus import gold_labels, load_corpus
     from scr_text.embed import Embedder
     from scr_text.intake import ingest_files
@@ -39,7 +40,7 @@ def main() -> None:
 
     settings = load_settings()
     codebook = load_codebook()
-    corpus = load_corpus(DEFAULT_CORPUS)
+    corpus = load_corpus(SAMPLE_CORPUS)
     model = TaggerModel.load("default")
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "b.sqlite") as store:
         ingest_files([corpus.texts], store, settings, progress=False)

@@ -16,14 +16,15 @@ from pathlib import Path
 JOB = r"""
 import sys, time
 t0 = time.perf_counter()
-from scr_text.config import DEFAULT_CORPUS, load_settings
+from scr_text.locations import SAMPLE_CORPUS
+from scr_text.config import load_settings
 from scr_text.embed import Embedder
 from scr_text.intake import ingest_files
 from scr_text.store import Store
 from scr_text.cluster import PassageClusterer
 s = load_settings()
 with Store(sys.argv[1]) as store:
-    ingest_files([DEFAULT_CORPUS / "texts"], store, s, progress=False)
+    ingest_files([SAMPLE_CORPUS / "texts"], store, s, progress=False)
     X = Embedder(s.embed, cache=store).transform([p.text for p in store.passages()])
 t1 = time.perf_counter()
 PassageClusterer(s.extra["cluster"]).fit_predict(X)

@@ -20,7 +20,8 @@ def main() -> None:
     args = ap.parse_args()
 
     from scr_text.codebook import load_codebook
-    from scr_text.config import DEFAULT_CORPUS, load_settings
+    from scr_text.locations import SAMPLE_CORPUS
+from scr_text.config import load_settings
     from scr_text.embed import Embedder
     from scr_text.records import Document
     from scr_text.segment import Segmenter
@@ -28,7 +29,7 @@ def main() -> None:
 
     settings = load_settings()
     embed_settings = replace(settings.embed, backend=args.backend) if args.backend else settings.embed
-    files = sorted((DEFAULT_CORPUS / "texts").glob("*.txt"))
+    files = sorted((SAMPLE_CORPUS / "texts").glob("*.txt"))
     parts, words = [], 0
     for p in files:
         text = p.read_text(encoding="utf-8")

@@ -20,11 +20,11 @@ import numpy as np
 
 def main() -> None:
     from scr_text.codebook import load_codebook
-    from scr_text.config import DEFAULT_CORPUS
+    from scr_text.locations import SAMPLE_CORPUS
     from scr_text.corpus import load_corpus
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--corpus", default=DEFAULT_CORPUS)
+    ap.add_argument("--corpus", default=SAMPLE_CORPUS)
     args = ap.parse_args()
     codes = load_codebook().ids
     rows = sorted(load_corpus(args.corpus).passages, key=lambda r: (r["doc_id"], r["para"]))

@@ -210,7 +210,8 @@ def main() -> None:
     from sklearn.linear_model import LogisticRegression
     from scr_text.classify import best_threshold, grouped_folds
     from scr_text.codebook import load_codebook
-    from scr_text.config import DEFAULT_CORPUS, classifier_options, load_settings
+    from scr_text.locations import SAMPLE_CORPUS
+from scr_text.config import classifier_options, load_settings
     from scr_text.corpus import load_corpus
     from scr_text.evaluate import format_table, metrics, subset
     from scr_text.features import PassageFeatures
@@ -224,7 +225,7 @@ def main() -> None:
     options = classifier_options(settings, codebook)
     with tempfile.TemporaryDirectory() as tmp:
         segmenter = Segmenter(settings.segment)
-        batch, Y, groups, embedder = corpus_batch(load_corpus(DEFAULT_CORPUS), Store(Path(tmp) / "exp.sqlite"),
+        batch, Y, groups, embedder = corpus_batch(load_corpus(SAMPLE_CORPUS), Store(Path(tmp) / "exp.sqlite"),
                                                   settings, codebook, segmenter, progress=False)
         texts, owner = sentences(batch.passages)
         S = embedder.encode(texts)

@@ -1,4 +1,4 @@
-"""Writes benchmarks/data/guard_set.jsonl: review-style paragraphs with planted identifiers of every type, and
+"""Writes corpora/guard_set.jsonl: review-style paragraphs with planted identifiers of every type, and
 clean paragraphs that use the redaction conventions (with one invalid NHS number). Re-run to regenerate."""
 import json, random
 random.seed(7)
@@ -87,6 +87,6 @@ for c in clean:
     rows.append({"text": c, "identifiers": []})
 # Invalid check digits are not NHS numbers: a clean paragraph must not be flagged for one.
 rows.append({"text": "The reference 943 476 5918 on the letter was a case number, not a health record.", "identifiers": []})
-with open(__import__("pathlib").Path(__file__).parent / "data" / "guard_set.jsonl", "w") as fh:
+with open(__import__("pathlib").Path(__file__).parents[1] / "corpora" / "guard_set.jsonl", "w") as fh:
     for r in rows: fh.write(json.dumps(r, ensure_ascii=False) + "\n")
 print(len(rows))

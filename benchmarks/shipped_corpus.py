@@ -8,13 +8,13 @@ from pathlib import Path
 
 def shipped_batch(settings, codebook, progress: bool = True):
     """(batch, gold labels, review groups) of the shipped corpus, with the default segmenter."""
-    from scr_text.config import DEFAULT_CORPUS
+    from scr_text.locations import SAMPLE_CORPUS
     from scr_text.corpus import load_corpus
     from scr_text.segment import Segmenter
     from scr_text.store import Store
     from scr_text.train import corpus_batch
 
     with tempfile.TemporaryDirectory() as tmp:
-        batch, Y, groups, _ = corpus_batch(load_corpus(DEFAULT_CORPUS), Store(Path(tmp) / "shipped.sqlite"), settings,
+        batch, Y, groups, _ = corpus_batch(load_corpus(SAMPLE_CORPUS), Store(Path(tmp) / "shipped.sqlite"), settings,
                                            codebook, Segmenter(settings.segment), progress)
     return batch, Y, groups

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scr_text.config import DEFAULT_CORPUS, load_settings
+from scr_text.config import load_settings
+from scr_text.locations import SAMPLE_CORPUS
 from scr_text.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +29,7 @@ def segmenter(settings):
 
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
-    return DEFAULT_CORPUS
+    return SAMPLE_CORPUS
 
 
 @pytest.fixture(scope="session")

@@ -207,9 +207,9 @@ def test_uploads_are_limited_and_html_is_escaped(server, tmp_path):
 def test_no_upload_is_left_on_disk(tmp_path):
     import os
 
-    from scr_text.config import CONFIG_DIR
+    from scr_text.locations import PACKAGED_CONFIGS
 
-    config = (CONFIG_DIR / "pipeline.yaml").read_text(encoding="utf-8")
+    config = (PACKAGED_CONFIGS / "pipeline.yaml").read_text(encoding="utf-8")
     assert "max_upload_mb: 20" in config
     (tmp_path / "pipeline.yaml").write_text(config.replace("max_upload_mb: 20", "max_upload_mb: 1"), encoding="utf-8")
     (tmp_path / "tmp").mkdir()

@@ -98,7 +98,7 @@ def test_openvino_export_sends_no_telemetry_and_leaves_home_alone(embedder_setti
 
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(openvino_backend, "CACHE", tmp_path / "cache")
+    monkeypatch.setenv("SCR_TEXT_HOME", str(tmp_path / "project"))  # the export cache goes under the project
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -107,6 +107,7 @@ def test_openvino_export_sends_no_telemetry_and_leaves_home_alone(embedder_setti
     assert attempts == []
     assert os.environ["HOME"] == str(home) and list(home.iterdir()) == []
     assert [p.name for p in xml.parent.iterdir() if p.name.startswith(".part")] == []
+    assert xml.is_relative_to(tmp_path / "project" / ".cache" / "openvino")
 
 
 def test_openvino_backend_refuses_a_pooling_it_does_not_copy(embedder_settings, tmp_path):

@@ -272,9 +272,9 @@ def test_pdf_of_a_shipped_review_reads_back_paragraph_for_paragraph(tmp_path, se
     apart (its own commonest line step is the paragraph spacing). A tight layout (2 mm between paragraphs of
     6 mm lines, a step of 1.33 lines) still shows its paragraph breaks, and so does a tighter one (1 mm, 1.17
     lines, under ``pdf.paragraph_gap``: the widest jump between the document's line steps)."""
-    from scr_text.config import DEFAULT_CORPUS
+    from scr_text.locations import SAMPLE_CORPUS
 
-    text = (DEFAULT_CORPUS / "texts" / f"{review}.txt").read_text(encoding="utf-8")
+    text = (SAMPLE_CORPUS / "texts" / f"{review}.txt").read_text(encoding="utf-8")
     paragraphs = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
     document = ingest.read(make_pdf(tmp_path / f"{review}.pdf", paragraphs, paragraph_space=space), settings)
     assert document.pages >= 2

@@ -13,6 +13,7 @@ from scipy import sparse
 from docmaker import make_docx
 from scr_text.codebook import load_codebook
 from scr_text.evaluate import f1_intervals, format_number, metrics, score_tag_file
+from scr_text.locations import PACKAGED_CONFIGS
 from scr_text.tagger import TaggerModel
 
 
@@ -39,10 +40,10 @@ def test_model_file_with_untrusted_types_is_refused(tmp_path):
     from sklearn.ensemble import RandomForestClassifier
 
     from scr_text.errors import UserError
-    from scr_text.modeldir import MODELS_DIR
+    from scr_text.locations import PACKAGED_MODELS
 
     bad = tmp_path / "bad"
-    shutil.copytree(MODELS_DIR / "default", bad)
+    shutil.copytree(PACKAGED_MODELS / "default", bad)
     sio.dump({"features": RandomForestClassifier(), "classifier": None}, bad / "model.skops")
     with pytest.raises(UserError, match="not trusted"):
         TaggerModel.load(bad)
@@ -54,12 +55,12 @@ def test_model_trained_on_another_embedding_model_is_refused(tmp_path, settings,
 
     from scr_text.embed import Embedder
     from scr_text.errors import UserError
-    from scr_text.modeldir import MODELS_DIR
+    from scr_text.locations import PACKAGED_MODELS
     from scr_text.tagging import load_tagger
 
     embedder = Embedder(settings.embed)
     other = tmp_path / "other"
-    shutil.copytree(MODELS_DIR / "default", other)
+    shutil.copytree(PACKAGED_MODELS / "default", other)
     card = json.loads((other / "card.json").read_text())
     assert card["embedding_model"].split("/")[0] == embedder.model_id.split("/")[0]
     load_tagger(str(other), codebook, segmenter, embedder=embedder)  # the committed model fits the config
@@ -539,12 +540,12 @@ def test_passage_features_read_each_passage_in_its_review(tmp_path, settings, se
 
 def test_ngram_weighting_setting_is_read_from_the_config_and_checked(tmp_path):
     from scr_text.codebook import load_codebook
-    from scr_text.config import DEFAULT_CONFIG, classifier_options, load_settings
+    from scr_text.config import classifier_options, load_settings
     from scr_text.errors import UserError
 
     codebook = load_codebook()
     assert classifier_options(load_settings(), codebook)["ngram_weighting"] == []  # the committed model's setting
-    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    text = (PACKAGED_CONFIGS / "pipeline.yaml").read_text(encoding="utf-8")
     assert "ngram_weighting: false" in text
     practice = codebook.family_codes("practice_learning")
     for value, expected in (("true", codebook.ids), ("[practice_learning]", practice),
@@ -561,12 +562,12 @@ def test_ngram_weighting_setting_is_read_from_the_config_and_checked(tmp_path):
 
 def test_feature_weights_setting_is_read_from_the_config_and_checked(tmp_path):
     from scr_text.codebook import load_codebook
-    from scr_text.config import DEFAULT_CONFIG, classifier_options, load_settings
+    from scr_text.config import classifier_options, load_settings
     from scr_text.errors import UserError
     from scr_text.features import BLOCK_WEIGHTS
 
     codebook = load_codebook()
-    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    text = (PACKAGED_CONFIGS / "pipeline.yaml").read_text(encoding="utf-8")
     start = text.index("  feature_weights:")
     end = text.index("}", start) + 1
     for value, expected in (("{embedding: 0, rules: 1.5}", {**BLOCK_WEIGHTS, "embedding": 0.0, "rules": 1.5}),
@@ -598,10 +599,10 @@ def test_committed_default_model_was_trained_with_the_shipped_tagger_settings():
 
 
 def test_model_card_names_the_codes_whose_ngrams_are_weighted():
-    from scr_text.config import PROJECT_ROOT
+    from scr_text.locations import PACKAGED_MODELS
     from scr_text.model_card import render_card
 
-    card = json.loads((PROJECT_ROOT / "models" / "default" / "card.json").read_text(encoding="utf-8"))
+    card = json.loads((PACKAGED_MODELS / "default" / "card.json").read_text(encoding="utf-8"))
     assert "N-gram columns weighted" not in render_card(card)  # the committed model: off
     line = "N-gram columns weighted per code by naive Bayes log-count ratios (`tagger.ngram_weighting`): "
     assert line + "front_loading, planning" in render_card({**card, "ngram_weighting": ["front_loading", "planning"]})

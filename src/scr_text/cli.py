@@ -5,6 +5,8 @@ Every error a user can cause ends in one sentence on stderr and a non-zero exit;
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import os
 import sys
@@ -14,8 +16,9 @@ from typing import List, Optional
 
 import typer
 
-from .config import DEFAULT_CORPUS, PROJECT_ROOT, Settings, load_settings
+from .config import Settings, load_settings
 from .errors import UserError
+from .locations import GUARD_SET, default_corpus, project_dir
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Text mining for child safeguarding case reviews.")
 
@@ -34,24 +37,73 @@ class Context:
         return Store(self.store_path, self.settings.store.busy_timeout_s)
 
 
+# The options every command takes, before its name or after it (`scr-text --store S agree` and
+# `scr-text agree --store S` alike); the one given after the command wins.
+_given: dict = {"config": None, "store": None, "debug": False}
 _ctx: Context | None = None
+
+CONFIG_OPTION = typer.Option(None, "--config", help="Settings file (default: the project's configs/pipeline.yaml, "
+                             "else the packaged one; or $SCR_TEXT_CONFIG).")
+STORE_OPTION = typer.Option(None, "--store", help="Project store file (default: store.path in the settings, in the "
+                            "project folder; or $SCR_TEXT_STORE).")
+DEBUG_OPTION = typer.Option(False, "--debug", help="Show tracebacks.")
 
 
 def ctx() -> Context:
-    assert _ctx is not None
+    """The settings and store of this call, read on first use (so `init` and `--version` need neither)."""
+    global _ctx
+    if _ctx is None:
+        settings = load_settings(_given["config"])
+        store_path = _given["store"] or os.environ.get("SCR_TEXT_STORE") or settings.resolve(settings.store.path)
+        _ctx = Context(settings, Path(store_path), _given["debug"])
     return _ctx
+
+
+def _remember(config: Path | None, store: Path | None, debug: bool) -> None:
+    global _ctx
+    for key, value in (("config", config), ("store", store), ("debug", debug)):
+        if value:
+            _given[key] = value
+            _ctx = None
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"scr-text {version('scr-text')}")
+        raise typer.Exit()
 
 
 @app.callback()
 def main(
-    config: Optional[Path] = typer.Option(None, "--config", help="Settings file (default: configs/pipeline.yaml, or $SCR_TEXT_CONFIG)."),
-    store: Optional[Path] = typer.Option(None, "--store", help="Project store file (default from the config, or $SCR_TEXT_STORE)."),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+    config: Optional[Path] = CONFIG_OPTION,
+    store: Optional[Path] = STORE_OPTION,
+    debug: bool = DEBUG_OPTION,
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_version, help="Print the version and exit."),
 ) -> None:
-    global _ctx
-    settings = load_settings(config)
-    store_path = store or os.environ.get("SCR_TEXT_STORE") or settings.resolve(settings.store.path)
-    _ctx = Context(settings, Path(store_path), debug)
+    _remember(config, store, debug)
+
+
+def command(name: str | None = None):
+    """``app.command``, with the shared options (--config, --store, --debug) added to the command itself."""
+    shared = [inspect.Parameter(f"shared_{key}", inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+              for key, default, annotation in (("config", CONFIG_OPTION, Optional[Path]),
+                                               ("store", STORE_OPTION, Optional[Path]),
+                                               ("debug", DEBUG_OPTION, bool))]
+
+    def register(fn):
+        signature = inspect.signature(fn, eval_str=True)
+
+        @functools.wraps(fn)
+        def wrapper(*args, shared_config=None, shared_store=None, shared_debug=False, **kwargs):
+            _remember(shared_config, shared_store, shared_debug)
+            return fn(*args, **kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *shared])
+        return app.command(name)(wrapper)
+
+    return register
 
 
 def _fail(message: str) -> None:
@@ -75,11 +127,36 @@ def _report_failures(report) -> None:
         _fail(line)
 
 
+@command()
+def init(
+    folder: Path = typer.Argument(Path("."), help="Project folder to set up (made if missing)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite config files already there."),
+) -> None:
+    """Set up a project folder: editable copies of the packaged settings, codebook, case-facts and guard configs.
+
+    Commands run in that folder (or with $SCR_TEXT_HOME pointing at it) read its configs/, models/ and
+    corpora/ before the packaged ones, and write the store and caches there."""
+    import shutil
+
+    from .locations import CONFIG_NAMES, PACKAGED_CONFIGS
+
+    target = folder / "configs"
+    there = [name for name in CONFIG_NAMES if (target / name).exists()]
+    if there and not force:
+        raise UserError(f"{target} already holds {', '.join(there)}; nothing written (--force overwrites)")
+    target.mkdir(parents=True, exist_ok=True)
+    for name in CONFIG_NAMES:
+        shutil.copyfile(PACKAGED_CONFIGS / name, target / name)
+    typer.echo(f"{len(CONFIG_NAMES)} config files -> {target}")
+    typer.echo(f"work in {folder} (or set SCR_TEXT_HOME={folder.resolve()}): the store, caches and models you train "
+               "go there")
+
+
 ALLOW_IDENTIFIERS = typer.Option(False, "--allow-identifiers",
                                  help="Store documents even if the identifier guard finds possible unredacted identifiers.")
 
 
-@app.command()
+@command()
 def ingest(
     inputs: List[Path] = typer.Argument(..., help="Files (.txt .md .docx .pdf) or folders."),
     allow_identifiers: bool = ALLOW_IDENTIFIERS,
@@ -97,7 +174,7 @@ def ingest(
         raise typer.Exit(1)
 
 
-@app.command()
+@command()
 def passages(out: Path = typer.Option(..., "--out", help="Output file: .csv or .parquet.")) -> None:
     """Export every stored passage (doc_id, passage, start, end, text)."""
     from .export import passages_frame, write_table
@@ -108,15 +185,17 @@ def passages(out: Path = typer.Option(..., "--out", help="Output file: .csv or .
     typer.echo(f"{len(frame)} passages -> {out}")
 
 
-@app.command()
+@command()
 def run(
-    corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder (shipped layout: texts/, passages.jsonl, cases.csv)."),
-    out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+    corpus: Optional[Path] = typer.Argument(None, help="Corpus folder (shipped layout: texts/, passages.jsonl, "
+                                            "cases.csv); default: the project's corpora/dev, else the sample corpus."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: out/ in the project folder)."),
     allow_identifiers: bool = ALLOW_IDENTIFIERS,
 ) -> None:
     """The main job: every stage over a corpus, outputs and an HTML summary in OUT."""
     from .run import corpus_inputs, run as run_job
 
+    corpus, out = corpus or default_corpus(), out or project_dir() / "out"
     with ctx().open_store() as store:
         result = run_job(corpus, out, store, ctx().settings, allow_identifiers=allow_identifiers)
     _note_unread([corpus_inputs(corpus)])
@@ -128,10 +207,12 @@ def run(
         raise typer.Exit(1)
 
 
-@app.command()
+@command()
 def train(
-    corpus: Path = typer.Option(DEFAULT_CORPUS, "--corpus", help="Labelled corpus (texts/, passages.jsonl)."),
-    out: Path = typer.Option(Path("models/default"), "--out", help="Model folder to write."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Labelled corpus (texts/, passages.jsonl); default: "
+                                          "the project's corpora/dev, else the sample corpus."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Model folder to write (default: models/default in the "
+                                       "project folder)."),
     folds: int = typer.Option(5, "--folds", min=2, help="Folds for the model card's cross-validated metrics."),
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook file (default configs/codebook.yaml)."),
 ) -> None:
@@ -141,13 +222,14 @@ def train(
     from .train import train as train_model
 
     frame = load_codebook(codebook)
+    out = out or project_dir() / "models" / "default"
     with ctx().open_store() as store:
-        model = train_model(load_corpus(corpus), store, ctx().settings, frame, out, out.name, folds=folds)
+        model = train_model(load_corpus(corpus or default_corpus()), store, ctx().settings, frame, out, out.name, folds=folds)
     macro = model.card["cv"]["macro"]
     typer.echo(f"model -> {out} (cross-validated macro-F1 {macro['f1']:.3f}, kappa {macro['kappa']:.3f}; see {out / 'MODEL_CARD.md'})")
 
 
-@app.command()
+@command()
 def tag(
     inputs: List[Path] = typer.Argument(..., help="Files (.txt .md .docx .pdf) or folders."),
     out: Path = typer.Option(..., "--out", help="Output JSONL: one object per passage."),
@@ -168,17 +250,19 @@ def tag(
         raise typer.Exit(1)
 
 
-@app.command()
+@command()
 def evaluate(
-    corpus: Path = typer.Option(DEFAULT_CORPUS, "--corpus", help="Labelled corpus (texts/, passages.jsonl)."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Labelled corpus (texts/, passages.jsonl); default: "
+                                          "the project's corpora/dev, else the sample corpus."),
     folds: int = typer.Option(5, "--folds", min=2, help="K for K-fold cross-validation grouped by review "
                               "(at most one fold per review)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Shuffle which reviews share a fold (default: one fixed split)."),
     tags: Optional[Path] = typer.Option(None, "--tags", help="Score this `tag` output file instead of cross-validating."),
     facts: bool = typer.Option(False, "--facts", help="Evaluate case facts and prevalence instead of passage codes."),
     guard: bool = typer.Option(False, "--guard", help="Evaluate the identifier guard on a set of planted identifiers."),
-    guard_set: Path = typer.Option(PROJECT_ROOT / "benchmarks" / "data" / "guard_set.jsonl", "--guard-set",
-                                   help="JSONL of {text, identifiers: [{type, text}]} for --guard."),
+    guard_set: Path = typer.Option(GUARD_SET, "--guard-set", show_default=False,
+                                   help="JSONL of {text, identifiers: [{type, text}]} for --guard (default: the "
+                                   "packaged set of planted identifiers)."),
     gold: Optional[Path] = typer.Option(None, "--gold", help="Gold passages.jsonl for --tags (default: the corpus's)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the full result as JSON."),
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook file (default configs/codebook.yaml)."),
@@ -191,6 +275,7 @@ def evaluate(
     from .evaluate import cross_validate, format_intervals, format_table, score_tag_file
 
     frame = load_codebook(codebook)
+    corpus = corpus or default_corpus()
     if guard:
         from .evaluate import evaluate_guard
 
@@ -237,7 +322,7 @@ def _resampling(settings: Settings) -> dict | None:
     return {"n_boot": n_boot, "seed": int(cfg.get("seed", 0))} if n_boot > 0 else None
 
 
-@app.command()
+@command()
 def facts(
     inputs: List[Path] = typer.Argument(..., help="Files (.txt .md .docx .pdf) or folders."),
     out: Path = typer.Option(..., "--out", help="Output CSV (one row per review); evidence goes to a sibling .evidence.jsonl."),
@@ -257,15 +342,17 @@ def facts(
         raise typer.Exit(1)
 
 
-@app.command()
+@command()
 def prevalence(
-    corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder; compared with its cases.csv where it has one."),
-    out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+    corpus: Optional[Path] = typer.Argument(None, help="Corpus folder; compared with its cases.csv where it has one "
+                                            "(default: the project's corpora/dev, else the sample corpus)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: out/ in the project folder)."),
     allow_identifiers: bool = ALLOW_IDENTIFIERS,
 ) -> None:
     """The prevalence table of case facts over a corpus (CSV and HTML with a bar chart)."""
     from .run import run_prevalence
 
+    corpus, out = corpus or default_corpus(), out or project_dir() / "out"
     with ctx().open_store() as store:
         paths, report = run_prevalence(corpus, out, store, ctx().settings, allow_identifiers)
     _report_failures(report)
@@ -273,15 +360,17 @@ def prevalence(
         typer.echo(f"  {name}: {path}")
 
 
-@app.command()
+@command()
 def cluster(
-    corpus: Path = typer.Argument(DEFAULT_CORPUS, help="Corpus folder (or any folder of reviews)."),
-    out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+    corpus: Optional[Path] = typer.Argument(None, help="Corpus folder, or any folder of reviews (default: the "
+                                            "project's corpora/dev, else the sample corpus)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: out/ in the project folder)."),
     allow_identifiers: bool = ALLOW_IDENTIFIERS,
 ) -> None:
     """Recurring patterns: clusters of passages per view, with labels, code shares, exemplars and a map."""
     from .run import run_clusters
 
+    corpus, out = corpus or default_corpus(), out or project_dir() / "out"
     with ctx().open_store() as store:
         paths, lines, report = run_clusters(corpus, out, store, ctx().settings, allow_identifiers)
     _report_failures(report)
@@ -300,7 +389,7 @@ def _model_key(codebook) -> str | None:
         return None
 
 
-@app.command("import-coding")
+@command("import-coding")
 def import_coding(
     file: Path = typer.Argument(..., help="Coding to import: .jsonl, .csv (doc_id, start, end, codes[, coder]) or .qdpx."),
     coder: Optional[str] = typer.Option(None, "--coder", help="Coder name (default: the file's coder field or QDPX users)."),
@@ -316,7 +405,7 @@ def import_coding(
         typer.echo(r.summary())
 
 
-@app.command()
+@command()
 def agree(
     coders: Optional[List[str]] = typer.Option(None, "--coders", help="Coders to compare (default: all in the store)."),
     include_model: bool = typer.Option(False, "--include-model", help="The model takes part as coder 'model'."),
@@ -339,7 +428,7 @@ def agree(
         typer.echo(f"-> {html}")
 
 
-@app.command()
+@command()
 def disagreements(
     coders: List[str] = typer.Option(..., "--coders", help="Exactly two coders ('model' for the model)."),
     code: str = typer.Option(..., "--code", help="Code id."),
@@ -369,7 +458,7 @@ def disagreements(
     typer.echo(f"{len(items)} disagreement(s) on {code}", err=True)
 
 
-@app.command("export-qdpx")
+@command("export-qdpx")
 def export_qdpx(
     corpus: Optional[Path] = typer.Argument(None, help="Only these reviews (a corpus folder); default: the whole store."),
     out: Path = typer.Option(..., "--out", help="The .qdpx project to write."),
@@ -384,7 +473,7 @@ def export_qdpx(
     typer.echo(f"{n_docs} review(s), {n_coders} coder(s) -> {out}")
 
 
-@app.command("export-qdc")
+@command("export-qdc")
 def export_qdc(out: Path = typer.Option(..., "--out", help="The .qdc codebook to write.")) -> None:
     """The codebook (ids, definitions, include and exclude notes) as a REFI-QDA codebook."""
     from .codebook import load_codebook
@@ -394,7 +483,7 @@ def export_qdc(out: Path = typer.Option(..., "--out", help="The .qdc codebook to
     typer.echo(f"-> {out}")
 
 
-@app.command("export-corpus")
+@command("export-corpus")
 def export_corpus(
     out: Path = typer.Option(..., "--out", help="New (or empty) folder to write the corpus into."),
     coder: List[str] = typer.Option(..., "--coder", help="Coders whose coding to export (repeat for several)."),
@@ -416,7 +505,7 @@ def export_corpus(
                    "the case-facts model trains on the reviews that have one", err=True)
 
 
-@app.command("import-qdc")
+@command("import-qdc")
 def import_qdc(file: Path = typer.Argument(..., help="A REFI-QDA .qdc codebook.")) -> None:
     """Check a REFI-QDA codebook against the current one: which of its codes map to codebook ids."""
     from .codebook import load_codebook
@@ -431,7 +520,7 @@ def import_qdc(file: Path = typer.Argument(..., help="A REFI-QDA .qdc codebook."
     typer.echo(f"{sum(1 for _, t in mapped if t)} of {len(mapped)} code(s) map to the codebook", err=True)
 
 
-@app.command()
+@command()
 def serve(
     host: Optional[str] = typer.Option(None, "--host", help="Address to listen on (default from the config: 127.0.0.1)."),
     port: Optional[int] = typer.Option(None, "--port", help="Port (default from the config: 8765)."),
@@ -461,7 +550,7 @@ def serve(
 EXIT_FINDINGS = 3
 
 
-@app.command()
+@command()
 def check(
     inputs: List[Path] = typer.Argument(..., help="Files (.txt .md .docx .pdf) or folders."),
     format: str = typer.Option("text", "--format", help="text or json."),
@@ -492,7 +581,7 @@ def check(
     raise typer.Exit(EXIT_FINDINGS if findings else 0)
 
 
-@app.command()
+@command()
 def redact(
     inputs: List[Path] = typer.Argument(..., help="Files (.txt .md .docx .pdf) or folders."),
     out: Path = typer.Option(..., "--out", help="Folder for the redacted copies (<doc_id>.txt, UTF-8)."),

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import PROJECT_ROOT
+from .locations import cache_dir
 
 # Numba compiles UMAP's and pynndescent's kernels on first call; caching them on disk means the
 # second run does not pay for it again.
-os.environ.setdefault("NUMBA_CACHE_DIR", str(PROJECT_ROOT / ".cache" / "numba"))
+os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir("numba")))
 
 
 @dataclass

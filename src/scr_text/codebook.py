@@ -10,10 +10,8 @@ from typing import Any
 
 import yaml
 
-from .config import CONFIG_DIR
 from .errors import UserError
-
-DEFAULT_CODEBOOK = CONFIG_DIR / "codebook.yaml"
+from .locations import config_file
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,7 @@ def _strings(values, where: str) -> tuple[str, ...]:
 
 
 def load_codebook(path: str | Path | None = None) -> Codebook:
-    path = Path(path or DEFAULT_CODEBOOK)
+    path = Path(path or config_file("codebook.yaml"))
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

@@ -10,13 +10,7 @@ from typing import Any
 import yaml
 
 from .errors import UserError
-
-# The repository root: src/scr_text/config.py -> ../../
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = PROJECT_ROOT / "configs"
-DEFAULT_CONFIG = CONFIG_DIR / "pipeline.yaml"
-DEFAULT_CORPUS = PROJECT_ROOT / "corpora" / "dev"
-DEFAULT_FACTS = CONFIG_DIR / "facts.yaml"
+from .locations import config_file, project_dir
 
 
 @dataclass
@@ -80,9 +74,9 @@ class Settings:
     source: Path | None = None
 
     def resolve(self, path: str | Path) -> Path:
-        """A path from the config: absolute as given, else relative to the project root."""
+        """A path from the config: absolute as given, else relative to the project folder."""
         p = Path(path).expanduser()
-        return p if p.is_absolute() else PROJECT_ROOT / p
+        return p if p.is_absolute() else project_dir() / p
 
 
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:
@@ -97,8 +91,8 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
-    """Read the settings file named by ``path``, ``$SCR_TEXT_CONFIG`` or the default."""
-    cfg_path = Path(path or os.environ.get("SCR_TEXT_CONFIG") or DEFAULT_CONFIG)
+    """Read the settings file named by ``path``, ``$SCR_TEXT_CONFIG``, the project's or the packaged one."""
+    cfg_path = Path(path or os.environ.get("SCR_TEXT_CONFIG") or config_file("pipeline.yaml"))
     if not cfg_path.is_file():
         raise UserError(f"{cfg_path}: config file not found")
     try:
@@ -177,4 +171,4 @@ def load_stage_config(path: str | Path, what: str, required: str) -> dict:
 
 def load_fact_config(path: str | Path | None = None) -> dict:
     """The case-facts settings (``configs/facts.yaml``): phrases per fact value, thresholds, published figures."""
-    return load_stage_config(path or DEFAULT_FACTS, "case-facts", "facts")
+    return load_stage_config(path or config_file("facts.yaml"), "case-facts", "facts")

@@ -11,7 +11,8 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from .config import EmbedSettings, PROJECT_ROOT
+from .config import EmbedSettings
+from .locations import project_dir
 from .errors import UserError
 from .hashing import text_key, weights_digest
 from .openvino_backend import BACKENDS, RUNTIME, OpenVINOEncoder, export
@@ -38,7 +39,7 @@ def resolve_model_path(spec: str) -> Path:
         path = Path(module.get_model_path()) if hasattr(module, "get_model_path") else Path(module.__file__).parent / "model"
     else:
         path = Path(spec).expanduser()
-        path = path if path.is_absolute() else PROJECT_ROOT / path
+        path = path if path.is_absolute() else project_dir() / path
     if not (path / "config.json").is_file():
         raise UserError(f"no sentence-transformers model at {path} (set embed.model in configs/pipeline.yaml)")
     return path

@@ -8,16 +8,17 @@ import numpy as np
 import pandas as pd
 
 from .codebook import Codebook
-from .config import DEFAULT_FACTS, Settings, load_fact_config
+from .config import Settings, load_fact_config
 from .errors import UserError
 from .hashing import file_sha256
+from .locations import config_file
 from .modeldir import model_key, resolve_model_dir
 from .prevalence import compare, cooccurrence, prevalence
 from .store import Store
 
 
 def facts_key(model_name: str, codebook: Codebook, facts_path: Path | None = None) -> str:
-    cfg_hash = file_sha256(facts_path or DEFAULT_FACTS)[:12]
+    cfg_hash = file_sha256(facts_path or config_file("facts.yaml"))[:12]
     return f"{model_key(resolve_model_dir(model_name), codebook.hash)}/facts@{cfg_hash}"
 
 

@@ -13,10 +13,9 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 
-from .config import CONFIG_DIR, load_stage_config
+from .config import load_stage_config
+from .locations import config_file
 from .records import Passage
-
-DEFAULT_GUARD = CONFIG_DIR / "guard.yaml"
 
 # Presidio's entity names -> ours.
 _ENTITY_TYPES = {
@@ -54,7 +53,7 @@ class Finding:
 
 
 def load_guard_config(path: str | Path | None = None) -> dict:
-    return load_stage_config(path or DEFAULT_GUARD, "identifier-guard", "types")
+    return load_stage_config(path or config_file("guard.yaml"), "identifier-guard", "types")
 
 
 class IdentifierGuard:

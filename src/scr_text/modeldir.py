@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import PROJECT_ROOT
 from .errors import UserError
 from .hashing import file_sha256
-
-MODELS_DIR = PROJECT_ROOT / "models"
+from .locations import model_search_dirs
 
 
 def resolve_model_dir(name_or_path: str | Path) -> Path:
+    """A model folder as given, else by name in the project's ``models/``, else among the packaged ones."""
     p = Path(name_or_path)
-    for candidate in (p, MODELS_DIR / p):
+    dirs = model_search_dirs()
+    for candidate in (p, *(d / p for d in dirs)):
         if (candidate / "model.skops").is_file():
             return candidate
-    raise UserError(f"no trained model at '{name_or_path}' (looked in {MODELS_DIR}); run `scr-text train`")
+    raise UserError(f"no trained model at '{name_or_path}' (looked in {', '.join(map(str, dirs))}); "
+                    "run `scr-text train`")
 
 
 def model_key(model_dir: Path, codebook_hash: str) -> str:

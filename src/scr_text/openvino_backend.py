@@ -1,6 +1,6 @@
 """The embedding model run by OpenVINO: exported on this machine from the bundled weights (no download),
 optionally quantised to int8 with NNCF on passages of the shipped corpus, and kept under
-.cache/openvino/<weights digest>/. Tagging a long review spends most of its time here, and int8 on
+<project>/.cache/openvino/<weights digest>/. Tagging a long review spends most of its time here, and int8 on
 OpenVINO is about 2.8 times faster than PyTorch on this 2-core machine (`benchmarks/bench_tag.py`).
 
 Why not sentence-transformers' own ``backend="openvino"``: it goes through optimum-intel, which pins
@@ -19,11 +19,10 @@ from typing import Sequence
 
 import numpy as np
 
-from .config import DEFAULT_CORPUS, PROJECT_ROOT
 from .errors import UserError
 from .hashing import weights_digest
+from .locations import SAMPLE_CORPUS, cache_dir
 
-CACHE = PROJECT_ROOT / ".cache" / "openvino"
 BACKENDS = {"openvino": "model.xml", "openvino-int8": "model-int8.xml"}
 
 
@@ -81,7 +80,7 @@ def _telemetry_off():
     # and send nothing, and nothing is written to the real home. (HOME is process-wide: this runs once per
     # machine, before any model is loaded.)
     old = os.environ.get("HOME")
-    os.environ["HOME"] = str(CACHE / "no-such-home")
+    os.environ["HOME"] = str(cache_dir("openvino") / "no-such-home")
     try:
         yield
     finally:
@@ -96,13 +95,13 @@ def calibration_texts(n: int) -> list[str]:
     from .segment import paragraph_spans
 
     out: list[str] = []
-    for path in sorted((DEFAULT_CORPUS / "texts").glob("*.txt")):
+    for path in sorted((SAMPLE_CORPUS / "texts").glob("*.txt")):
         text = path.read_text(encoding="utf-8")
         out += [text[a:b] for a, b in paragraph_spans(text)]
         if len(out) >= n:
             break
     if not out:
-        raise UserError(f"no paragraphs in {DEFAULT_CORPUS / 'texts'} to calibrate the int8 embedding model on")
+        raise UserError(f"no paragraphs in {SAMPLE_CORPUS / 'texts'} to calibrate the int8 embedding model on")
     return out[:n]
 
 
@@ -112,7 +111,7 @@ def export(model_dir: Path, backend: str, calibration: int = 300) -> Path:
     digest = weights_digest(model_dir)
     if digest is None:
         raise UserError(f"no PyTorch weights in {model_dir} to export to OpenVINO")
-    target = CACHE / digest
+    target = cache_dir("openvino") / digest
     xml = target / BACKENDS[backend]
     if xml.is_file():
         return xml

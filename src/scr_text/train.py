@@ -15,6 +15,7 @@ from .errors import UserError
 from .evaluate import cross_validate
 from .features import Batch
 from .intake import ingest_files
+from .locations import project_dir
 from .model_card import library_versions
 from .records import Document, Passage
 from .rules import RuleTagger
@@ -126,10 +127,8 @@ def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebo
 
 
 def _display_path(path: Path) -> str:
-    """Paths inside the repository are recorded relative to it, so that cards do not name one machine."""
-    from .config import PROJECT_ROOT
-
+    """Paths inside the project folder are recorded relative to it, so that cards do not name one machine."""
     try:
-        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+        return str(Path(path).resolve().relative_to(project_dir().resolve()))
     except ValueError:
         return str(path)
