@@ -29,7 +29,7 @@ def main() -> None:
 
     from scr_text.codebook import load_codebook
     from scr_text.locations import SAMPLE_CORPUS
-from scr_text.config import load_settings
+    from scr_text.config import load_settings
     from scr_text.corpus import gold_labels, load_corpus
     from scr_text.embed import Embedder
     from scr_text.intake import ingest_files

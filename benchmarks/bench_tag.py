@@ -21,7 +21,7 @@ def main() -> None:
 
     from scr_text.codebook import load_codebook
     from scr_text.locations import SAMPLE_CORPUS
-from scr_text.config import load_settings
+    from scr_text.config import load_settings
     from scr_text.embed import Embedder
     from scr_text.records import Document
     from scr_text.segment import Segmenter

@@ -211,7 +211,7 @@ def main() -> None:
     from scr_text.classify import best_threshold, grouped_folds
     from scr_text.codebook import load_codebook
     from scr_text.locations import SAMPLE_CORPUS
-from scr_text.config import classifier_options, load_settings
+    from scr_text.config import classifier_options, load_settings
     from scr_text.corpus import load_corpus
     from scr_text.evaluate import format_table, metrics, subset
     from scr_text.features import PassageFeatures

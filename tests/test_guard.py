@@ -48,9 +48,20 @@ def test_each_identifier_type_is_found_with_its_exact_span(guard, segmenter, kin
     "Mum and Dad separated when Child E was two.",
     "Section 4.2 of the report covered 2015 to 2019; 2 The court then adjourned.",
     "The reference 943 476 5918 was a case number, not a health record.",  # fails the NHS check digit
+    # Seen on the 66-review corpus: a numbered heading, a sentence after an initial, the statutory guidance.
+    "2.2 Midwifery and health visiting. The midwife booked Mother at twelve weeks.",
+    "He lived with Mother and her partner, Mr Y. Late one evening a neighbour called the police.",
+    "The statutory guidance then in force, Working Together to Safeguard Children (2010), applied.",
 ])
 def test_redaction_conventions_and_event_dates_are_not_identifiers(guard, segmenter, text):
     assert findings(guard, segmenter, text) == []
+
+
+def test_a_given_name_after_a_full_stop_is_still_found(guard, segmenter):
+    """A capital after a full stop counts as the sentence's, unless the given-names list knows the word."""
+    text = "The report was read by Mr Y. Aisha then spoke to the nurse."
+    found = [f for f in findings(guard, segmenter, text) if f.type == "PERSON"]
+    assert found and all(f.start <= text.index("Aisha") and f.end >= text.index("Aisha") + 5 for f in found)
 
 
 def test_email_check_never_touches_the_network(guard, segmenter, monkeypatch):

@@ -33,6 +33,38 @@ def test_committed_default_model_matches_the_current_codebook(codebook):
     assert {row["code"] for row in card["cv"]["per_code"]} == set(codebook.ids)
 
 
+# A one-page briefing of our own writing (not from any real report), a paragraph per failure class of issue #37:
+# (paragraph, codes it must carry, codes it must not).
+BRIEFING = [
+    ("Learning briefing: Child Q", [], []),
+    ("Child Q, aged four, died in hospital from head injuries inflicted by Mr Y, Mother's partner, who was later "
+     "convicted of her murder.", ["physical_abuse"], []),  # 1: a short document keeps its risk codes
+    ("Mr Y was a registered sex offender: he had been convicted of the sexual assault of a girl he met online, and "
+     "police had found indecent images of children on his phone.", ["sexual_exploitation"], ["domestic_abuse"]),  # 2
+    ("Some weeks earlier Mr Y had stabbed Child Q's older brother in the arm with a kitchen knife.",
+     ["physical_abuse"], []),  # 3
+    ("Mother told her GP that she wanted to die and had thought about ending her life.", ["parental_mental_health"], []),
+    ("The review was commissioned because abuse or neglect is known or suspected and the child has died. The local "
+     "authority notified Ofsted within five working days.", [], ["neglect", "physical_abuse"]),  # 4
+    ("There were no concerns about the care of the children.", [], ["neglect"]),  # 5
+]
+
+
+def test_a_short_briefing_gets_the_codes_its_paragraphs_state(tmp_path):
+    """The failure classes seen on real review text, end to end through `tag` and the committed model."""
+    path = tmp_path / "briefing.txt"
+    path.write_text("\n\n".join(text for text, _, _ in BRIEFING) + "\n", encoding="utf-8")
+    out = tmp_path / "tags.jsonl"
+    res = subprocess.run([sys.executable, "-m", "scr_text", "--store", str(tmp_path / "s.sqlite"), "tag", str(path),
+                          "--out", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["text"] for r in rows] == [text for text, _, _ in BRIEFING]
+    for row, (text, must, must_not) in zip(rows, BRIEFING):
+        assert set(must) <= set(row["codes"]), (text, row["scores"])
+        assert not set(must_not) & set(row["codes"]), (text, row["scores"])
+
+
 def test_model_file_with_untrusted_types_is_refused(tmp_path):
     import shutil
 
@@ -214,6 +246,22 @@ def test_training_on_one_review_is_a_clear_error(tmp_path, corpus_dir):
     assert not (tmp_path / "m").exists()
 
 
+def review_level_code(n_reviews: int, seed: int):
+    """(X, Y, groups) of reviews of twenty passages: in every other review three passages state a code outright
+    (feature 0), and there the code also colours ten passages (feature 1) that read like half of every review."""
+    rng = np.random.default_rng(seed)
+    X, y, groups = [], [], []
+    for r in range(n_reviews):
+        carries = r % 2 == 0
+        for i in range(20):
+            outright = carries and i < 3
+            coloured = i < 10  # half of every review reads the same way...
+            X.append(rng.normal(0, 1, 4) + [5.0 * outright, 1.5 * coloured, 0, 0])
+            y.append(int(outright or (carries and coloured)))  # ...but carries the code only in these reviews
+            groups.append(f"r{r}")
+    return np.array(X), np.array(y)[:, None], np.array(groups)
+
+
 def test_review_stage_learns_a_code_that_belongs_to_the_review():
     """A code whose paragraphs look like ordinary ones unless the review is known to carry it: in half
     of the reviews a few paragraphs state the theme outright (feature 0), and there the theme also
@@ -224,18 +272,7 @@ def test_review_stage_learns_a_code_that_belongs_to_the_review():
     from scr_text.classify import ThemeClassifier
     from scr_text.review_gate import ReviewGatedClassifier
 
-    rng = np.random.default_rng(0)
-    X, y, groups = [], [], []
-    for r in range(60):
-        carries = r % 2 == 0
-        for i in range(20):
-            outright = carries and i < 3
-            coloured = i < 10  # half of every review reads the same way...
-            x = rng.normal(0, 1, 4) + [5.0 * outright, 1.5 * coloured, 0, 0]
-            X.append(x)
-            y.append(int(outright or (carries and coloured)))  # ...but carries the code only in these reviews
-            groups.append(f"r{r}")
-    X, Y, groups = np.array(X), np.array(y)[:, None], np.array(groups)
+    X, Y, groups = review_level_code(60, seed=0)
     train, test = groups < "r4", groups >= "r4"  # reviews r0..r39 train, r40..r59 test (string order)
     plain = ThemeClassifier(["c"]).fit(X[train], Y[train], groups[train])
     gated = ReviewGatedClassifier(["c"]).fit(X[train], Y[train], groups[train])
@@ -247,6 +284,29 @@ def test_review_stage_learns_a_code_that_belongs_to_the_review():
     f_plain = f1_score(Y[test, 0], plain.predict(X[test])[:, 0])
     f_gated = f1_score(Y[test, 0], gated.predict(X[test], groups[test])[:, 0])
     assert f_gated > f_plain + 0.05, (f_plain, f_gated)
+
+
+def test_a_short_review_is_not_penalised_for_being_short():
+    """Issue #37, class 1. Reviews of twenty paragraphs that carry the code state it in three; a briefing of four
+    paragraphs states it once. Its review summaries (top-3 mean, mean) look like those of a review without the
+    code, so the review-level model alone scores it near zero; floored at the passage's own score (it is
+    shorter than any training review), the clear statement keeps its code and the other paragraphs stay below
+    the threshold. A review as long as the training ones keeps the gate."""
+    from scr_text.review_gate import ReviewGatedClassifier, review_summaries
+
+    gated = ReviewGatedClassifier(["c"]).fit(*review_level_code(40, seed=1))
+    assert gated.gated_[0]
+    briefing = np.array([[7.0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
+    passage = gated.passage_.predict_proba(briefing)[:, 0]
+    unfloored = gated.review_models_[0].predict_proba(review_summaries(passage, ["b"] * 4))[:, 1]
+    assert unfloored[0] < 0.1  # what the review-level model alone makes of it
+    proba, review = gated.scores(briefing, ["b"] * 4)
+    assert (review[:, 0] >= passage).all() and review[0, 0] > 0.5
+    assert (proba[:, 0] >= gated.thresholds_[0]).tolist() == [True, False, False, False]
+    assert gated.shortest_review_ == 20
+    long = np.vstack([briefing[:1]] + [briefing[1:2]] * 19)  # as long as the training reviews: not floored
+    proba, review = gated.scores(long, ["l"] * 20)
+    assert review[0, 0] < 0.1 and not (proba[:, 0] >= gated.thresholds_[0]).any()
 
 
 def test_a_code_found_in_two_reviews_held_out_together_is_still_learnt():
@@ -436,6 +496,36 @@ def test_evaluate_command_prints_every_system_and_code(tmp_path, corpus_subset, 
     assert [ln.split()[0] for ln in per_code] == codebook.ids
     for row, line in zip(result["systems"]["combined"]["per_code"], per_code):
         assert line.split()[1] == format_number(row["f1"]).strip()
+
+
+def test_evaluate_by_style_holds_out_each_style_in_turn(tmp_path, corpus_subset):
+    """Leave one style out: three styles of four reviews each; each is scored when held out, and the
+    targets are printed beside the figures."""
+    small = corpus_subset(tmp_path / "corpus", ["d01", "d02", "d03", "d04", "d09", "d10", "d11", "d12",
+                                                 "d17", "d18", "d19", "d20"])
+    out = tmp_path / "eval.json"
+    cmd = [sys.executable, "-m", "scr_text", "evaluate", "--corpus", str(small), "--by-style", "--out", str(out),
+           "--store", str(tmp_path / "s.sqlite")]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "leave-one-style-out: 3 styles, 12 reviews, " + lines[0].split(", ")[-1]
+    result = json.loads(out.read_text())
+    assert result["folds"] == 3
+    assert set(result["splits"]) == {"numbered_review", "cafcass_submission", "executive_summary"}
+    table = lines[lines.index("macro-F1 on each style when it is held out:") + 1:][:4]
+    for style, part in result["splits"].items():
+        assert part["reviews"] == 4
+        row = next(ln for ln in table if ln.startswith(style))
+        assert row.split()[1] == "4" and row.split()[3] == format_number(part["macro_f1"]["combined"]).strip()
+    f1 = result["systems"]["combined"]["macro"]["f1"]
+    assert f"target: leave-one-style-out macro-F1 >= 0.78: {f1:.3f}" in res.stdout
+    assert "target: every code's F1 >= 0.65: " in res.stdout
+    # A review with no style is named before any work is done.
+    styles = (small / "styles.csv").read_text().splitlines()
+    (small / "styles.csv").write_text("\n".join(ln for ln in styles if not ln.startswith("d10")) + "\n")
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    assert res.returncode != 0 and "no style for 1 review(s): d10" in res.stderr
 
 
 def test_rule_fallback_hands_only_a_code_the_classifier_could_not_learn_to_the_rules():

@@ -257,6 +257,8 @@ def evaluate(
     folds: int = typer.Option(5, "--folds", min=2, help="K for K-fold cross-validation grouped by review "
                               "(at most one fold per review)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Shuffle which reviews share a fold (default: one fixed split)."),
+    by_style: bool = typer.Option(False, "--by-style", help="Leave one style out instead of K folds: per style in the "
+                                  "corpus's styles.csv, train on every other style and test on it (new writers)."),
     tags: Optional[Path] = typer.Option(None, "--tags", help="Score this `tag` output file instead of cross-validating."),
     facts: bool = typer.Option(False, "--facts", help="Evaluate case facts and prevalence instead of passage codes."),
     guard: bool = typer.Option(False, "--guard", help="Evaluate the identifier guard on a set of planted identifiers."),
@@ -293,22 +295,37 @@ def evaluate(
         typer.echo(format_table({"systems": {"tagged": result}}))
     else:
         from .config import classifier_options
+        from .evaluate import SYSTEMS, format_splits, style_splits, target_lines
         from .segment import Segmenter
         from .train import corpus_batch
 
         settings = ctx().settings
         segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
+        gold = load_corpus(corpus)
+        styles = gold.styles() if by_style else None  # checked before the slow part
         with ctx().open_store() as store:
-            batch, Y, groups, _ = corpus_batch(load_corpus(corpus), store, settings, frame, segmenter)
+            batch, Y, groups, _ = corpus_batch(gold, store, settings, frame, segmenter)
         result = cross_validate(batch, Y, groups, frame.ids, folds=folds, options=classifier_options(settings, frame),
                                 progress=lambda n, k: typer.echo(f"fold {n}/{k} done", err=True), seed=seed,
-                                resampling=_resampling(settings))
-        split = "" if seed is None else f", reviews shuffled into folds with seed {seed}"
-        typer.echo(f"{result['folds']}-fold cross-validation grouped by review{split}: {len(set(groups))} reviews, {len(Y)} passages")
+                                resampling=_resampling(settings),
+                                splits=style_splits(groups, styles) if by_style else None,
+                                # Held-out styles compare the shipped tagger with the rules and the baseline; the
+                                # classifier without rules (a second fit per split) is left to K-fold.
+                                systems=("rules", "combined", "baseline") if by_style else SYSTEMS)
+        if by_style:
+            typer.echo(f"leave-one-style-out: {result['folds']} styles, {len(set(groups))} reviews, {len(Y)} passages")
+        else:
+            split = "" if seed is None else f", reviews shuffled into folds with seed {seed}"
+            typer.echo(f"{result['folds']}-fold cross-validation grouped by review{split}: {len(set(groups))} reviews, "
+                       f"{len(Y)} passages")
         typer.echo(format_table(result))
         if result["rules_decide"]:  # the rule fallback (README "Models"): codes too rare in some training folds
             typer.echo("combined: decided by the rule stage alone in some folds: " + ", ".join(
                 f"{code} ({n} of {result['folds']})" for code, n in result["rules_decide"].items()))
+        if by_style:
+            typer.echo("\nmacro-F1 on each style when it is held out:\n" + format_splits(result))
+        typer.echo("\n".join(target_lines(result, settings.extra.get("evaluate", {}).get("targets", {}),
+                                         "styles" if by_style else "folds")))
     if result.get("intervals"):  # none with fewer than two reviews
         typer.echo("\n" + format_intervals(result["intervals"]))
     if out is not None:

@@ -42,6 +42,7 @@ class Codebook:
     families: dict[str, Family]
     negation: dict[str, Any] = field(default_factory=dict)
     hash: str = ""
+    boilerplate: tuple[str, ...] = ()  # phrases of a review's standard wording; no hit inside one counts
 
     @property
     def ids(self) -> list[str]:
@@ -101,7 +102,8 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     negation = dict(raw.get("negation") or {})
     for kind in ("pre_cues", "post_cues", "hypothetical_cues", "terminators"):
         negation[kind] = list(_strings(negation.get(kind), f"{path}: negation {kind}"))
+    boilerplate = _strings(raw.get("boilerplate"), f"{path}: boilerplate")
     # The hash is over the parsed content, so comments and layout do not change the version.
     digest = hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
     return Codebook(raw.get("name", path.stem), int(raw.get("version", 1)), tuple(codes), families,
-                    negation, digest)
+                    negation, digest, boilerplate)

@@ -1,5 +1,6 @@
 """A labelled corpus in the shipped layout: ``texts/*.txt``, ``passages.jsonl`` (gold codes per
-paragraph with offsets) and ``cases.csv`` (gold case facts)."""
+paragraph with offsets), ``cases.csv`` (gold case facts) and, optionally, ``styles.csv`` (each review's
+style of writing: its structure, headings and voice, for leave-one-style-out evaluation)."""
 from __future__ import annotations
 
 import csv
@@ -37,6 +38,21 @@ class GoldCorpus:
 
         return text_key("".join(parts))[:16]
 
+    def styles(self) -> dict[str, str]:
+        """doc_id -> style, from ``styles.csv``; every review of the corpus must have one."""
+        path = self.root / "styles.csv"
+        if not path.is_file():
+            raise UserError(f"{path}: not found (one row per review: doc_id,style)")
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        if not rows or not {"doc_id", "style"} <= set(rows[0]):
+            raise UserError(f"{path}: needs the columns doc_id and style")
+        styles = {r["doc_id"].strip(): r["style"].strip() for r in rows if r["doc_id"].strip()}
+        missing = [d for d in self.doc_ids if not styles.get(d)]
+        if missing:
+            raise UserError(f"{path}: no style for {len(missing)} review(s): {', '.join(missing[:5])}")
+        return styles
+
     def write_reviews(self, doc_ids, out: str | Path) -> Path:
         """Some of its reviews (text, gold rows, case rows) as a corpus of their own at ``out``: a training
         or held-out part of a review-grouped split."""
@@ -46,6 +62,11 @@ class GoldCorpus:
             shutil.copyfile(self.texts / f"{doc_id}.txt", out / "texts" / f"{doc_id}.txt")
         write_gold(out, [r for r in self.passages if r["doc_id"] in keep], [c for c in self.cases if c["doc_id"] in keep],
                    list(self.cases[0]) if self.cases else ["doc_id"])
+        if (self.root / "styles.csv").is_file():
+            with open(out / "styles.csv", "w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(["doc_id", "style"])
+                writer.writerows(sorted((d, s) for d, s in self.styles().items() if d in keep))
         return out
 
 

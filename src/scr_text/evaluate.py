@@ -164,17 +164,25 @@ def _baseline(train: Batch, Ytr: np.ndarray, test: Batch) -> np.ndarray:
     return out
 
 
+def style_splits(groups, styles: dict[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Leave one style out: per style, (rows of every other style's reviews, rows of its own)."""
+    labels = np.array([styles[g] for g in groups])
+    return {s: (np.flatnonzero(labels != s), np.flatnonzero(labels == s)) for s in sorted(set(labels))}
+
+
 def cross_validate(batch: Batch, Y: np.ndarray, groups, codes: list[str], folds: int = 5, systems=SYSTEMS,
                    options: dict | None = None, progress=None, seed: int | None = None,
-                   resampling: dict | None = None) -> dict:
+                   resampling: dict | None = None, splits: dict | None = None) -> dict:
     """Out-of-fold predictions for each system; every fit sees only its training folds.
     ``options``: keyword arguments of the classifier (``config.classifier_options``); ``seed``: shuffle
     which reviews share a fold (``grouped_folds``); ``resampling``: keyword arguments of
-    ``f1_intervals`` (``n_boot``, ``seed``), to add the intervals to the result."""
+    ``f1_intervals`` (``n_boot``, ``seed``), to add the intervals to the result; ``splits``: named
+    (train rows, test rows) to use instead of K folds (``style_splits``), each scored on its own too."""
     groups = np.asarray(groups)
     preds = {s: np.zeros(Y.shape, dtype=bool) for s in systems}
     handed = np.zeros(len(codes), dtype=int)  # per code: in how many folds the combined tagger's rules decided it
-    splits = grouped_folds(groups, folds, seed)
+    named = splits or {}
+    splits = list(named.values()) if named else grouped_folds(groups, folds, seed)
     for n, (tr, te) in enumerate(splits, 1):
         train, test = subset(batch, tr), subset(batch, te)
         if "rules" in systems:
@@ -190,9 +198,41 @@ def cross_validate(batch: Batch, Y: np.ndarray, groups, codes: list[str], folds:
             progress(n, len(splits))
     result = {"folds": len(splits), "seed": seed, "systems": {s: metrics(Y, preds[s].astype(int), codes) for s in systems},
               "rules_decide": {c: int(n) for c, n in zip(codes, handed) if n}}
+    if named:  # each held-out part alone: macro-F1 over the codes it holds or was given
+        result["splits"] = {name: {"reviews": len(set(groups[te])), "passages": len(te),
+                                   "macro_f1": {s: metrics(Y[te], preds[s][te].astype(int), codes)["macro"]["f1"]
+                                                for s in systems}}
+                            for name, (_, te) in named.items()}
     if resampling is not None:
         result["intervals"] = f1_intervals(Y, preds, groups, codes, **resampling)
     return result
+
+
+def format_splits(result: dict, systems=("combined", "rules", "baseline")) -> str:
+    """The held-out parts of a ``splits`` cross-validation, a row each."""
+    systems = [s for s in systems if s in result["systems"]]
+    lines = [f"{'held out':<26}{'reviews':>8}{'passages':>9}" + "".join(f"{s:>12}" for s in systems)]
+    for name, part in result["splits"].items():
+        lines.append(f"{name:<26}{part['reviews']:>8}{part['passages']:>9}"
+                     + "".join(format_number(part["macro_f1"][s], 12) for s in systems))
+    return "\n".join(lines)
+
+
+def target_lines(result: dict, targets: dict, kind: str) -> list[str]:
+    """The combined tagger against the targets (settings ``evaluate.targets``): ``kind`` is "folds" (grouped
+    K-fold) or "styles" (leave one style out)."""
+    combined = result["systems"]["combined"]
+    lines = []
+    goal = targets.get("styles_macro_f1" if kind == "styles" else "folds_macro_f1")
+    if goal is not None:
+        f1 = combined["macro"]["f1"]
+        what = "leave-one-style-out" if kind == "styles" else f"grouped {result['folds']}-fold"
+        lines.append(f"target: {what} macro-F1 >= {goal}: {f1:.3f} {'met' if f1 >= goal else 'NOT met'}")
+    floor = targets.get("code_f1")
+    if floor is not None:
+        low = [f"{r['code']} {r['f1']:.3f}" for r in combined["per_code"] if r["f1"] is not None and r["f1"] < floor]
+        lines.append(f"target: every code's F1 >= {floor}: " + ("met" if not low else "NOT met (" + ", ".join(low) + ")"))
+    return lines
 
 
 def score_tag_file(tags_path: Path, gold_path: Path, codes: list[str], resampling: dict | None = None) -> dict:

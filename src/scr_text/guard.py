@@ -63,6 +63,7 @@ class IdentifierGuard:
         self.min_score = float(cfg.get("min_score", 0.5))
         self.conventions = [re.compile(rf"^(?:{p})$", re.IGNORECASE) for p in cfg.get("redaction_conventions", [])]
         self.not_names = {w.lower() for w in cfg.get("not_names", [])}
+        self.given_names = set(cfg.get("given_names", []))
 
     @cached_property
     def analyzer(self):
@@ -143,11 +144,20 @@ class IdentifierGuard:
         t = re.sub(r"['’]s$", "", text.strip().strip(".,;:'\"()"))
         if not t or any(c.match(t) for c in self.conventions):
             return True
+        if re.match(r"\d+(?:\.\d+)*\.?\s", t):  # a numbered heading ("2.2 Midwifery"), not a person
+            return True
+        previous = ""
         for word in t.split():
             w = word.strip(".,;:'\"()’").removesuffix("'s").removesuffix("’s")
+            after_stop = previous.endswith(".") and previous.strip(".").lower() not in _TITLES
+            previous = word
             if not w or w.lower() in self.not_names or w.lower() in _TITLES or re.fullmatch(r"[\d.]+|[A-Z]\d?", w):
                 continue
             if w[0].islower() or w.lower() in self.nlp.Defaults.stop_words:
+                continue
+            # After a full stop a capital is the sentence's ("Mr Y. Late one evening"): a name there is one the
+            # given-names list knows.
+            if after_stop and w not in self.given_names:
                 continue
             return False
         return True

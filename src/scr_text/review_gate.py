@@ -8,7 +8,14 @@ A passage-level model sees one paragraph and cannot tell. So, per code, this sta
     P(passage has code) = P(review has code) x P(passage has code | review has code)
 
 - the review probability comes from a small logistic regression over summaries of the passage
-  classifier's scores across the review (its highest score, the mean of its top three, its mean);
+  classifier's scores across the review (its highest score, the mean of its top three, its mean).
+  Those summaries depend on length: a briefing of five paragraphs that states a fatal assault once has
+  a low top-three mean and mean, like a long review without the code, and the review model scored it
+  near zero. So for a document shorter than any training review, where the review model is outside
+  what it learnt from, the review probability is floored at the passage's own score (a review has a
+  code if any passage has it, so P(review has code) >= P(this passage has code)). Applied to every
+  review, the floor cost 0.011 macro-F1 on the shipped corpus: it undoes the gate where the gate is
+  right, on a stray high-scoring paragraph of a review without the code;
 - the conditional one from a passage classifier trained only on passages of reviews that carry
   the code, so it learns which paragraphs of such a review carry it.
 
@@ -79,6 +86,7 @@ class ReviewGatedClassifier:
         self.review_models_: list = [None] * len(self.codes)
         self.conditional_models_: list = [None] * len(self.codes)
         first, inverse = _first_rows(groups)
+        self.shortest_review_ = int(np.bincount(inverse).min())  # passages in the shortest training review
         for j in range(len(self.codes)):
             y = Y[:, j]
             has = np.bincount(inverse, weights=y, minlength=len(first)) > 0  # per review: any passage coded
@@ -110,9 +118,12 @@ class ReviewGatedClassifier:
         """(passage probabilities, review probabilities), both (n, k); see the class docstring."""
         passage = self.passage_.predict_proba(X)
         proba = passage.copy()
+        _, inverse, sizes = np.unique(np.asarray(groups), return_inverse=True, return_counts=True)
+        short = sizes[inverse] < self.shortest_review_
         review = np.full(proba.shape, np.nan)
         for j in np.flatnonzero(self.gated_):
             review[:, j] = self.review_models_[j].predict_proba(review_summaries(passage[:, j], groups))[:, 1]
+            review[short, j] = np.maximum(review[short, j], passage[short, j])
             proba[:, j] = review[:, j] * self.conditional_models_[j].predict_proba(X)[:, 0]
         return proba, review
 

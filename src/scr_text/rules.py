@@ -1,6 +1,11 @@
 """The rule stage: lemma phrase and token patterns from the codebook, with NegEx-style handling
 of negated, ruled-out and hypothetical mentions for the codes whose family is negatable.
 
+Two readings of the same words do not both count: a hit inside a longer hit of another code gives
+way to it ("assault" is not domestic abuse inside "sexual assault"), and a hit inside the codebook's
+``boilerplate`` (the standard wording of every review: the statutory criterion "abuse or neglect is
+known or suspected", notifying Ofsted, the review's own terms of reference) is no hit at all.
+
 ``RuleTagger.hits`` gives the evidence (pattern id and character span of each hit);
 ``transform`` turns those hits into features for the classifier, sklearn-style.
 """
@@ -52,6 +57,9 @@ class RuleTagger:
             for doc in parse([str(c) for c in neg.get(kind, [])]):
                 self.cues.add(kind, [_lower_lemmas(doc)])
         self.terminators = {str(t).lower() for t in neg.get("terminators", [])}
+        self.boilerplate = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        for doc in parse(list(codebook.boilerplate)):
+            self.boilerplate.add("boilerplate", [_lower_lemmas(doc), _lower_lemmas(doc, surface=True)])
 
     # -- evidence -------------------------------------------------------------------
     def scoped_hits(self, passage: Passage) -> list[ScopedHit]:
@@ -63,10 +71,13 @@ class RuleTagger:
             key = self.nlp.vocab.strings[match_id]
             by_code.setdefault(key.split("#")[0], []).append((key, start, end))
         cues = [(self.nlp.vocab.strings[m], s, e) for m, s, e in self.cues(lemmas)]
+        standard = {i for _, s, e in self.boilerplate(lemmas) for i in range(s, e)}
+        kept = {code: [m for m in _longest(spans) if standard.isdisjoint(range(m[1], m[2]))] for code, spans in by_code.items()}
         out = []
-        for code, spans in by_code.items():
-            spans = _longest(spans)
+        for code, spans in kept.items():
             for key, start, end in spans:
+                if _inside_another(start, end, code, kept):
+                    continue
                 span = doc[start:end]
                 hit = RuleHit(code, key, passage.start + span.start_char, passage.start + span.end_char, span.text)
                 context = self._context(doc, start, end, cues) if self.codebook.negatable(code) else AFFIRMED
@@ -120,6 +131,12 @@ def _lower_lemmas(doc, surface: bool = False):
     for t, src in zip(out, doc):
         t.lemma_ = (src.text if surface else (src.lemma_ or src.text)).lower()
     return out
+
+
+def _inside_another(start: int, end: int, code: str, kept: dict) -> bool:
+    """Whether tokens ``start:end`` lie within a longer hit of another code."""
+    return any(s <= start and end <= e and e - s > end - start
+               for other, spans in kept.items() if other != code for _, s, e in spans)
 
 
 def _longest(spans):
