@@ -51,7 +51,36 @@ for kind, values in vals.items():
 # First names alone
 for i, v in enumerate(first):
     rows.append({"text": f"The teacher said that {v} seemed withdrawn and did not want to go home.", "identifiers": [{"type": "PERSON", "text": v}]})
+# Names no list knows, found by the words around them: apposition after a role, named/called/known as, a title.
+context_names = [("Child B's mother, {x}, told the health visitor she was exhausted.", "Tegan"),
+                 ("The father, {x}, said he had not seen the children since June.", "Radoslaw"),
+                 ("Her older brother, {x}, collected the children from school.", "Oisin"),
+                 ("A man named {x} stayed at the flat most weekends.", "Lowenna Price"),
+                 ("The baby's grandmother, {x}, was the only adult present.", "Ngozi"),
+                 ("The children talked about a friend of Mother's called {x}.", "Kerys"),
+                 ("Her partner was known as {x} to the youth workers.", "Shay"),
+                 ("The school spoke to Mrs {x} about the bruising.", "Abernethy"),
+                 ("Dr {x} examined Child C in the emergency department.", "Lindqvist"),
+                 ("The neighbour, Mr {x}, rang the police at midnight.", "Foster")]
+for tpl, v in context_names:
+    rows.append({"text": tpl.format(x=v), "identifiers": [{"type": "PERSON", "text": v}]})
+# NI numbers whose prefix HMRC never allocates (its example QQ among them), found by shape where the cue stands.
+context_ninos = [("The benefits letter gave her national insurance number as {x}.", "QQ 12 34 56 C"),
+                 ("Father's NI number {x} was written on the tenancy form.", "QQ123456A"),
+                 ("The claim recorded National Insurance No. {x} against Mother.", "OO 98 76 54 B"),
+                 ("His NINO, {x}, appeared in the housing file.", "BG 10 20 30 D"),
+                 ("The form asked for a National Insurance number and she wrote {x}.", "GB456789C")]
+for tpl, v in context_ninos:
+    rows.append({"text": tpl.format(x=v), "identifiers": [{"type": "NATIONAL_INSURANCE_NUMBER", "text": v}]})
 clean = [
+ # role words, numbered headings and their abbreviations, agency names: redaction conventions, never identifiers
+ "KPE 3: the Young Person was seen by Practitioner B at the Youth Offending Service.",
+ "In Key Practice Episode 2 Foster Carer 1 told the Supervising Social Worker that Adult C had visited.",
+ "LP 4 recorded that Children's Social Care, the Integrated Care Board and Women's Aid shared information.",
+ "The Designated Safeguarding Lead and the Named Nurse for Safeguarding attended the Strategy Discussion.",
+ "Guardians and Independent Reviewing Officers were told of the outcome; Unborn Baby D was made subject to a plan.",
+ "Mother's partner, Adult Male 1, and the Young Person's Advocate were interviewed for the review.",
+
  "Child D lived with Mother and Mr X in a two-bedroom flat in Local Authority 1.",
  "The maternal grandmother told the Children's Guardian that she could not care for both children.",
  "On 3 May 2016 the health visitor saw Baby N at home; Mother said the baby was feeding well.",

@@ -16,10 +16,14 @@ PARAGRAPHS = [
 ]
 
 
-def make_docx(path: Path, paragraphs=PARAGRAPHS, table_rows=None, footnotes=()) -> Path:
+def make_docx(path: Path, paragraphs=PARAGRAPHS, table_rows=None, footnotes=(), header=None, footer=None) -> Path:
     import docx
 
     document = docx.Document()
+    if header:
+        document.sections[0].header.paragraphs[0].text = header
+    if footer:
+        document.sections[0].footer.paragraphs[0].text = footer
     for text in paragraphs:
         document.add_paragraph(text)
         document.add_paragraph("")  # empty paragraphs are dropped, not passages

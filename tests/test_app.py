@@ -185,6 +185,42 @@ def test_identifier_slip_is_refused_with_the_findings_named(browser, server, tmp
     page.close()
 
 
+def test_a_refused_upload_is_settled_finding_by_finding_or_cancelled(browser, server, tmp_path):
+    """Redact one finding, dismiss the other with a reason: the review is stored with the placeholder; a
+    cancelled upload stores nothing."""
+    page = new_page(browser, server, [])
+    slip = tmp_path / "settle_e2e.txt"
+    slip.write_text("Child F lived with Mother.\n\nThe teacher, Rosalind Achterberg, met Mother at a group called "
+                    "Bluebell Steps.\n")
+    page.goto(server.url + "/")
+    page.set_input_files("#upload-file", str(slip))
+    page.click("#upload-button")
+    page.wait_for_selector("#settle:not([hidden])", timeout=120000)
+    rows = page.locator("#findings tbody tr")
+    assert rows.count() == 2 and "Bluebell Steps" in rows.nth(1).inner_text()
+    rows.nth(1).locator("input[value=dismiss]").check()
+    page.fill("#dismiss-reason", "a parenting group")
+    page.click("#settle-button")
+    page.wait_for_url("**/review/settle_e2e", timeout=120000)
+    text = page.inner_text("body")
+    assert "[PERSON]" in text and "Rosalind" not in text and "Bluebell Steps" in text
+    with sqlite3.connect(server.store) as db:
+        assert db.execute("SELECT coder, reason FROM guard_dismissals WHERE text='Bluebell Steps'").fetchall() == \
+            [("analyst1", "a parenting group")]
+
+    other = tmp_path / "cancel_e2e.txt"
+    other.write_text("The neighbour, Mr Quigley-Hart, called the police about Child G.\n")
+    page.goto(server.url + "/")
+    page.set_input_files("#upload-file", str(other))
+    page.click("#upload-button")
+    page.wait_for_selector("#settle:not([hidden])", timeout=120000)
+    page.click("#cancel-button")
+    page.wait_for_function("document.getElementById('step').textContent.startsWith('cancelled')")
+    with sqlite3.connect(server.store) as db:
+        assert db.execute("SELECT count(*) FROM documents WHERE doc_id='cancel_e2e'").fetchone() == (0,)
+    page.close()
+
+
 def post_file(port: int, name: str, data: bytes):
     import http.client
 

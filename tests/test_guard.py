@@ -33,6 +33,15 @@ def findings(guard, segmenter, text):
     ("EMAIL_ADDRESS", "The school sent the minutes to jess.t@example.co.uk by mistake.", "jess.t@example.co.uk"),
     ("STREET_ADDRESS", "Police were called to 47 Station Road after a report.", "47 Station Road"),
     ("NATIONAL_INSURANCE_NUMBER", "The letter quoted National Insurance number JG103759A.", "JG103759A"),
+    # Names no list knows, found by their naming context: apposition after a role, named/called/known as, a title.
+    ("PERSON", "Child C's stepmother, Briony, told the school nurse about the bruise.", "Briony"),
+    ("PERSON", "Her partner, Teodor Vasile, was not known to the police.", "Teodor Vasile"),
+    ("PERSON", "The children spoke often of a man named Caspian who visited at night.", "Caspian"),
+    ("PERSON", "The lodger was known as Rook to the neighbours.", "Rook"),
+    ("PERSON", "The health visitor wrote to Mrs Foster about the missed appointment.", "Mrs Foster"),
+    # An NI number by its shape where the words say it is one, even with a prefix HMRC never allocates.
+    ("NATIONAL_INSURANCE_NUMBER", "The form gave his national insurance number as QQ 12 34 56 C.", "QQ 12 34 56 C"),
+    ("NATIONAL_INSURANCE_NUMBER", "Mother's NI number, FQ654321D, was on the claim.", "FQ654321D"),
 ])
 def test_each_identifier_type_is_found_with_its_exact_span(guard, segmenter, kind, text, value):
     found = findings(guard, segmenter, text)
@@ -52,6 +61,12 @@ def test_each_identifier_type_is_found_with_its_exact_span(guard, segmenter, kin
     "2.2 Midwifery and health visiting. The midwife booked Mother at twelve weeks.",
     "He lived with Mother and her partner, Mr Y. Late one evening a neighbour called the police.",
     "The statutory guidance then in force, Working Together to Safeguard Children (2010), applied.",
+    # Role words standing for people, numbered episodes and their abbreviations, agency names.
+    "KPE 5: the Young Person told Practitioner D at the Youth Offending Service that she was scared.",
+    "In Key Practice Episode 1 Foster Carer 2 and Adult B met the Supervising Social Worker.",
+    "LP 2 noted that Children's Social Care, the Integrated Care Board and Women's Aid shared the plan.",
+    "Guardians and Independent Reviewing Officers were told; the Named Nurse for Safeguarding attended.",
+    "The child's mother, Mother, and her partner, Adult Male 2, were both interviewed.",
 ])
 def test_redaction_conventions_and_event_dates_are_not_identifiers(guard, segmenter, text):
     assert findings(guard, segmenter, text) == []
@@ -119,3 +134,46 @@ def test_ingest_refuses_a_document_with_identifiers_unless_allowed(tmp_path):
     assert redacted.returncode == 0
     assert (tmp_path / "red" / "slip.txt").read_text() == \
         "Mother's new partner, [PERSON], moved in. He gave DOB [DATE_OF_BIRTH].\n"
+
+
+def test_a_dismissed_finding_no_longer_refuses_and_the_allow_list_says_who_and_why(tmp_path):
+    slip = tmp_path / "review.txt"
+    slip.write_text("Child D lived with Mother.\n\nMother went to a parenting group called Sunflower Steps.\n")
+    check = scr(tmp_path, "check", slip)
+    assert check.returncode == 3 and "Sunflower Steps" in check.stdout
+    kind, text = check.stdout.split("\t")[1], check.stdout.strip().split("\t")[-1]
+    assert scr(tmp_path, "ingest", slip).returncode == 1
+    assert scr(tmp_path, "dismiss", text, "--type", "NOT_A_TYPE", "--by", "ana", "--why", "x").returncode == 2
+    assert scr(tmp_path, "dismiss", text, "--type", kind, "--by", "ana", "--why", "a parenting group, not a person").returncode == 0
+    listed = scr(tmp_path, "dismissals")
+    assert listed.stdout.split("\t")[:4] == [kind, text, "ana", "a parenting group, not a person"]
+    again = scr(tmp_path, "check", slip)
+    assert again.returncode == 0 and "1 dismissed" in again.stderr
+    assert scr(tmp_path, "ingest", slip).returncode == 0
+    assert scr(tmp_path, "dismiss", text, "--type", kind, "--by", "ana", "--why", "x", "--undo").returncode == 0
+    assert scr(tmp_path, "check", slip).returncode == 3
+
+
+def test_commands_that_store_text_refuse_a_file_alike(tmp_path):
+    """ingest, cluster and prevalence: the same line for the refused file, the intake summary, exit 1."""
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "slip.txt").write_text("Mother's partner, Liam O'Connor, moved in with Child D.\n")
+    lines = {}
+    for command in ("ingest", "cluster", "prevalence"):
+        args = [folder] if command == "ingest" else [folder, "--out", tmp_path / command]
+        res = scr(tmp_path, command, *args)
+        assert res.returncode == 1, (command, res.stderr)
+        lines[command] = [line for line in res.stderr.splitlines() if "slip.txt" in line]
+        assert "0 added" in res.stdout and "1 failed" in res.stdout
+    assert lines["ingest"] == lines["cluster"] == lines["prevalence"] != []
+    assert "not stored" in lines["ingest"][0] and "scr-text dismiss" in lines["ingest"][0]
+
+
+def test_docx_headers_and_footers_are_read_and_checked(tmp_path):
+    from docmaker import make_docx
+
+    path = make_docx(tmp_path / "headed.docx", header="Review of Child A: confidential", footer="Prepared by Jessica Thompson")
+    res = scr(tmp_path, "check", path, "--format", "json")
+    assert res.returncode == 3
+    assert [(i["type"], i["text"]) for i in json.loads(res.stdout)] == [("PERSON", "Jessica Thompson")]

@@ -127,6 +127,20 @@ def _report_failures(report) -> None:
         _fail(line)
 
 
+def _finish_intake(report) -> None:
+    """How every command that stores files ends: a line per refused or skipped file, the intake summary, and
+    exit 1 if any file was refused or skipped."""
+    _report_failures(report)
+    typer.echo(f"intake: {report.summary()}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _note_unchecked(out: Path) -> None:
+    typer.echo(f"note: not checked for unredacted identifiers (nothing is stored, but {out} holds passage text); "
+               "`scr-text check` lists them", err=True)
+
+
 @command()
 def init(
     folder: Path = typer.Argument(Path("."), help="Project folder to set up (made if missing)."),
@@ -166,12 +180,9 @@ def ingest(
     from .run import intake_check
 
     with ctx().open_store() as store:
-        report = ingest_files(inputs, store, ctx().settings, check=intake_check(ctx().settings, allow_identifiers))
+        report = ingest_files(inputs, store, ctx().settings, check=intake_check(ctx().settings, allow_identifiers, store))
     _note_unread(inputs)
-    _report_failures(report)
-    typer.echo(report.summary())
-    if not report.ok:
-        raise typer.Exit(1)
+    _finish_intake(report)
 
 
 @command()
@@ -245,6 +256,7 @@ def tag(
     _note_unread(inputs)
     for line in failed:
         _fail(line)
+    _note_unchecked(out)
     typer.echo(f"{n_docs} document(s), {n_passages} passages tagged -> {out}" + (f"; {len(failed)} failed" if failed else ""))
     if failed:
         raise typer.Exit(1)
@@ -261,7 +273,8 @@ def evaluate(
                                   "corpus's styles.csv, train on every other style and test on it (new writers)."),
     tags: Optional[Path] = typer.Option(None, "--tags", help="Score this `tag` output file instead of cross-validating."),
     facts: bool = typer.Option(False, "--facts", help="Evaluate case facts and prevalence instead of passage codes."),
-    guard: bool = typer.Option(False, "--guard", help="Evaluate the identifier guard on a set of planted identifiers."),
+    guard: bool = typer.Option(False, "--guard", help="Evaluate the identifier guard: recall on a set of planted identifiers, "
+                               "false alarms on the corpus's redacted reviews."),
     guard_set: Path = typer.Option(GUARD_SET, "--guard-set", show_default=False,
                                    help="JSONL of {text, identifiers: [{type, text}]} for --guard (default: the "
                                    "packaged set of planted identifiers)."),
@@ -281,7 +294,7 @@ def evaluate(
     if guard:
         from .evaluate import evaluate_guard
 
-        result, text = evaluate_guard(guard_set, ctx().settings)
+        result, text = evaluate_guard(guard_set, ctx().settings, corpus)
         typer.echo(text)
     elif facts:
         from .evaluate import evaluate_facts
@@ -354,6 +367,7 @@ def facts(
     _note_unread(inputs)
     for line in failed:
         _fail(line)
+    _note_unchecked(out)
     typer.echo(f"{n} review(s) -> {out} (evidence: {out.with_suffix('.evidence.jsonl')})")
     if failed:
         raise typer.Exit(1)
@@ -372,9 +386,9 @@ def prevalence(
     corpus, out = corpus or default_corpus(), out or project_dir() / "out"
     with ctx().open_store() as store:
         paths, report = run_prevalence(corpus, out, store, ctx().settings, allow_identifiers)
-    _report_failures(report)
     for name, path in paths.items():
         typer.echo(f"  {name}: {path}")
+    _finish_intake(report)
 
 
 @command()
@@ -390,11 +404,11 @@ def cluster(
     corpus, out = corpus or default_corpus(), out or project_dir() / "out"
     with ctx().open_store() as store:
         paths, lines, report = run_clusters(corpus, out, store, ctx().settings, allow_identifiers)
-    _report_failures(report)
     for line in lines:
         typer.echo(line)
     for name, path in paths.items():
         typer.echo(f"  {name}: {path}")
+    _finish_intake(report)
 
 
 def _model_key(codebook) -> str | None:
@@ -575,7 +589,7 @@ def check(
     """List possible unredacted identifiers. Exit 0: none found; 3: some found; 2: error."""
     import json
 
-    from .guard import guard_for
+    from .guard import guard_for, settle
     from .segment import Segmenter
     from .train import read_documents
 
@@ -588,14 +602,52 @@ def check(
     _note_unread(inputs)
     segmenter = Segmenter(settings.segment, settings.limits.max_passages_per_document)
     guard = guard_for(settings)
-    findings = [f for passages in segmenter.transform(documents) for f in guard.check_passages(passages)]
+    with ctx().open_store() as store:
+        dismissals = store.dismissals()
+    found = [f for passages in segmenter.transform(documents) for f in guard.check_passages(passages)]
+    findings, dismissed = settle(found, dismissals)
     if format == "json":
         typer.echo(json.dumps([f.to_json() for f in findings], ensure_ascii=False, indent=1))
     else:
         for f in findings:
             typer.echo(f"{f.doc_id}:{f.start}-{f.end}\t{f.type}\t{f.score:.2f}\t{f.text}")
-        typer.echo(f"{len(findings)} possible identifier(s) in {len(documents)} document(s)", err=True)
+        typer.echo(f"{len(findings)} possible identifier(s) in {len(documents)} document(s)"
+                   + (f"; {len(dismissed)} dismissed in this project (scr-text dismissals)" if dismissed else ""), err=True)
     raise typer.Exit(EXIT_FINDINGS if findings else 0)
+
+
+@command()
+def dismiss(
+    text: str = typer.Argument(..., help="The finding's text, as `scr-text check` prints it."),
+    kind: str = typer.Option(..., "--type", help="The finding's type (PERSON, NHS_NUMBER, ...)."),
+    by: str = typer.Option(..., "--by", help="Who dismisses it."),
+    why: str = typer.Option(..., "--why", help="Why it is not an identifier."),
+    undo: bool = typer.Option(False, "--undo", help="Take the dismissal back."),
+) -> None:
+    """Dismiss a false alarm of the identifier guard for this project: ingest, run and check stop counting it."""
+    from .guard import load_guard_config
+
+    kinds = load_guard_config()["types"]
+    if kind not in kinds:
+        raise UserError(f"--type must be one of {', '.join(kinds)}")
+    with ctx().open_store() as store:
+        if undo:
+            if not store.undismiss_finding(kind, text):
+                raise UserError(f"no dismissal of {kind} '{text}'")
+            typer.echo(f"{kind} '{text}' counts again")
+            return
+        store.dismiss_finding(kind, text, by, why)
+    typer.echo(f"{kind} '{text}' dismissed by {by}: {why}")
+
+
+@command()
+def dismissals() -> None:
+    """The identifier-guard findings dismissed in this project: type, text, who, why, when."""
+    with ctx().open_store() as store:
+        rows = store.dismissals()
+    for d in rows:
+        typer.echo(f"{d['type']}\t{d['text']}\t{d['coder']}\t{d['reason']}\t{d['dismissed_at']}")
+    typer.echo(f"{len(rows)} dismissal(s)", err=True)
 
 
 @command()

@@ -97,7 +97,7 @@ def _qdpx_spans(path: Path, store: Store, settings: Settings, allow_identifiers:
                 f = Path(tmp) / f"{s.doc_id}.txt"
                 f.write_text(s.text, encoding="utf-8")
                 files.append(f)
-            report = ingest_files(files, store, settings, progress=False, check=intake_check(settings, allow_identifiers))
+            report = ingest_files(files, store, settings, progress=False, check=intake_check(settings, allow_identifiers, store))
             if report.failed:
                 raise UserError("; ".join(report.failed))
     return spans

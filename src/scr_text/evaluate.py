@@ -326,9 +326,10 @@ def evaluate_facts(corpus, store, settings, codebook, folds: int = 5) -> tuple[d
     return result, "\n".join(lines)
 
 
-def evaluate_guard(set_path: Path, settings) -> tuple[dict, str]:
+def evaluate_guard(set_path: Path, settings, corpus: Path | None = None) -> tuple[dict, str]:
     """Recall per identifier type over planted identifiers, and the share of clean paragraphs flagged.
-    A planted identifier counts as found when a finding of the same type overlaps it."""
+    A planted identifier counts as found when a finding of the same type overlaps it. With ``corpus``, also
+    the reviews of that (redacted) corpus with any finding: each one is a false alarm that would refuse it."""
     from collections import Counter
 
     from .guard import IdentifierGuard, load_guard_config
@@ -365,5 +366,16 @@ def evaluate_guard(set_path: Path, settings) -> tuple[dict, str]:
     lines += [f"{t:<28}{planted[t]:>8}{per_type[t]:>8.3f}" for t in per_type]
     lines += [f"{'overall':<28}{sum(planted.values()):>8}{result['recall_overall']:>8.3f}",
               f"clean paragraphs wrongly flagged: {flagged}/{clean} ({100 * result['clean_flagged_share']:.1f}%)"]
+    if corpus is not None:
+        from .run import corpus_inputs
+        from .train import read_documents
+
+        reviews, _ = read_documents([corpus_inputs(corpus)], settings)
+        alarms = {d.doc_id: [(f.type, f.text) for f in guard.check_passages(passages)]
+                  for d, passages in zip(reviews, segmenter.transform(reviews))}
+        alarms = {d: f for d, f in alarms.items() if f}
+        result["corpus_reviews"], result["corpus_reviews_flagged"] = len(reviews), sorted(alarms)
+        lines.append(f"redacted reviews of {corpus} refused for a finding: {len(alarms)}/{len(reviews)}")
+        missed += [("false alarm", d, f) for d, f in sorted(alarms.items())]
     lines += [f"  {m}" for m in missed]
     return result, "\n".join(lines)

@@ -29,7 +29,8 @@ _ENTITY_TYPES = {
     "STREET_ADDRESS": "STREET_ADDRESS",
 }
 
-_TITLES = {"mr", "mrs", "ms", "miss", "dr", "the", "child", "baby"}
+# Words that may open a PERSON span the NER made without being part of a name.
+_OPENERS = {"the", "child", "baby"}
 _MONTHS = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 _DATE = (
     r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})"
@@ -37,6 +38,11 @@ _DATE = (
     rf"|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     r"|\d{4}-\d{2}-\d{2})"
 )
+# One or two capitalised words (O'Connor, Smith-Jones): the name a naming cue points at.
+_NAME_WORD = r"[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)?"
+_NAME = rf"(?-i:{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)"
+# A National Insurance number by shape alone: two letters, six digits in pairs or not, an optional letter.
+_NI_SHAPE = r"(?-i:\b[A-Z]{2}[ \t]?\d{2}[ \t]?\d{2}[ \t]?\d{2}(?:[ \t]?[A-Z])?\b)"
 
 
 @dataclass
@@ -64,6 +70,7 @@ class IdentifierGuard:
         self.conventions = [re.compile(rf"^(?:{p})$", re.IGNORECASE) for p in cfg.get("redaction_conventions", [])]
         self.not_names = {w.lower() for w in cfg.get("not_names", [])}
         self.given_names = set(cfg.get("given_names", []))
+        self.titles = {t.lower() for t in cfg.get("titles", [])}
 
     @cached_property
     def analyzer(self):
@@ -91,6 +98,9 @@ class IdentifierGuard:
         cues = "|".join(re.escape(c) for c in sorted(dob.get("cues", []), key=len, reverse=True))
         window = int(dob.get("window", 25))
         suffixes = "|".join(re.escape(s) for s in self.cfg.get("street_suffixes", []))
+        titles = "|".join(re.escape(t) for t in self.cfg.get("titles", []))
+        ni_cues = "|".join(re.escape(c).replace(r"\ ", r"\s+") for c in
+                           sorted(self.cfg.get("ni_number_cues", []), key=len, reverse=True))
         registry = RecognizerRegistry(supported_languages=["en"])
         for recognizer in (
             SpacyRecognizer(supported_entities=["PERSON"]),
@@ -111,6 +121,15 @@ class IdentifierGuard:
             PatternRecognizer(supported_entity="PERSON", name="GivenNames", patterns=[
                 Pattern("given name", r"(?-i:\b(?:" + "|".join(re.escape(n) for n in self.cfg.get("given_names", []))
                         + r")\b)", 0.7)]) if self.cfg.get("given_names") else None,
+            # Where the NI-number cue stands a few words before, the shape alone is enough: HMRC's example
+            # prefix (QQ) and prefixes it never allocates are rejected by Presidio's pattern but are a slip all the same.
+            PatternRecognizer(supported_entity="UK_NINO", name="NinoInContext", patterns=[
+                Pattern("ni in context", rf"(?<=(?i:\b(?:{ni_cues}))[^\n\d]{{0,20}}){_NI_SHAPE}", 0.85)]) if ni_cues else None,
+            *(PatternRecognizer(supported_entity="PERSON", name=f"NameAfter_{kind}", patterns=[
+                Pattern(f"name after {kind}", rf"(?<=(?i:{cue})){_NAME}", 0.8)])
+              for kind, cue in self.cfg.get("naming_contexts", {}).items()),
+            PatternRecognizer(supported_entity="PERSON", name="NameAfterTitle", patterns=[
+                Pattern("name after title", rf"(?-i:\b(?:{titles}))\.?\s+{_NAME}", 0.8)]) if titles else None,
             PatternRecognizer(supported_entity="STREET_ADDRESS", name="StreetAddress", patterns=[
                 Pattern("address", rf"(?<![\d.])\b(?:(?:Flat|Apartment|Unit)\s+\d+[A-Za-z]?,?\s+)?\d{{1,4}}[A-Za-z]?,?\s+"
                                    rf"(?-i:(?!The\b|A\b|An\b)(?:[A-Z][a-z]+\s+){{1,3}}(?:{suffixes}))\b", 0.75)]),
@@ -140,7 +159,8 @@ class IdentifierGuard:
 
     def _is_convention(self, text: str) -> bool:
         """A redaction convention ("Child D", "Mr X", "the maternal grandmother", "[name redacted]"), or a
-        span the NER over-reached with ("Child J. The", "2.2 Mr W"): nothing in it that could be a name."""
+        span the NER over-reached with ("Child J. The", "2.2 Mr W"): nothing in it that could be a name.
+        After a title ("Mrs Foster") a word is a surname even where it is a role word elsewhere."""
         t = re.sub(r"['’]s$", "", text.strip().strip(".,;:'\"()"))
         if not t or any(c.match(t) for c in self.conventions):
             return True
@@ -149,9 +169,12 @@ class IdentifierGuard:
         previous = ""
         for word in t.split():
             w = word.strip(".,;:'\"()’").removesuffix("'s").removesuffix("’s")
-            after_stop = previous.endswith(".") and previous.strip(".").lower() not in _TITLES
+            titled = previous.strip(".").lower() in self.titles
+            after_stop = previous.endswith(".") and not titled and previous.strip(".").lower() not in _OPENERS
             previous = word
-            if not w or w.lower() in self.not_names or w.lower() in _TITLES or re.fullmatch(r"[\d.]+|[A-Z]\d?", w):
+            if not w or w.lower() in self.titles or w.lower() in _OPENERS or re.fullmatch(r"[\d.]+|[A-Z]\d?", w):
+                continue
+            if self._role_word(w) and not titled:
                 continue
             if w[0].islower() or w.lower() in self.nlp.Defaults.stop_words:
                 continue
@@ -161,6 +184,11 @@ class IdentifierGuard:
                 continue
             return False
         return True
+
+    def _role_word(self, word: str) -> bool:
+        """One of ``not_names``, or its plural ("Guardians")."""
+        w = word.lower()
+        return w in self.not_names or (w.endswith("s") and w[:-1] in self.not_names)
 
     def placeholder(self, kind: str) -> str:
         return self.cfg["types"].get(kind, f"[{kind}]")
@@ -200,19 +228,31 @@ def summarise(findings: list[Finding]) -> str:
     return ", ".join(f"{k} x{v}" for k, v in sorted(counts.items()))
 
 
-def ingest_check(settings):
-    """The check `ingest` and `run` apply before storing a document (see intake.PassageCheck). The guard
-    is built on first use: a re-run whose files are all stored already never loads Presidio."""
+def settle(findings: list[Finding], dismissals: list[dict]) -> tuple[list[Finding], list[Finding]]:
+    """(open, dismissed): a finding is dismissed when the project's allow-list holds its type and text."""
+    allowed = {(d["type"], d["text"]) for d in dismissals}
+    dismissed = [f for f in findings if (f.type, " ".join(f.text.split())) in allowed]
+    return [f for f in findings if f not in dismissed], dismissed
+
+
+def refusal(findings: list[Finding]) -> str:
+    """The one line every command that stores text gives for a document it refused."""
+    return (f"has {len(findings)} possible unredacted identifier(s) ({summarise(findings)}); not stored. "
+            "See them with `scr-text check`, fix them with `scr-text redact`, dismiss a false alarm with "
+            "`scr-text dismiss`, or pass --allow-identifiers")
+
+
+def ingest_check(settings, store):
+    """The check `ingest` and `run` apply before storing a document (see intake.PassageCheck): findings the
+    project dismissed (``store``) do not count. The guard is built on first use: a re-run whose files are
+    all stored already never loads Presidio."""
     guards: list[IdentifierGuard] = []
 
     def check(passages: list[Passage]) -> list[str]:
         if not guards:
             guards.append(guard_for(settings))
-        findings = guards[0].check_passages(passages)
-        if not findings:
-            return []
-        return [f"has {len(findings)} possible unredacted identifier(s) ({summarise(findings)}); not stored. "
-                "See them with `scr-text check`, fix them with `scr-text redact`, or pass --allow-identifiers"]
+        findings, _ = settle(guards[0].check_passages(passages), store.dismissals())
+        return [refusal(findings)] if findings else []
 
     return check
 

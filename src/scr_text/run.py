@@ -42,13 +42,13 @@ def corpus_inputs(corpus: Path) -> Path:
     return corpus / "texts" if (corpus / "texts").is_dir() else corpus
 
 
-def intake_check(settings: Settings, allow_identifiers: bool):
-    """The identifier guard's check for intake, unless the user allowed identifiers."""
+def intake_check(settings: Settings, allow_identifiers: bool, store: Store):
+    """The identifier guard's check for intake (with the store's dismissals), unless the user allowed identifiers."""
     if allow_identifiers:
         return None
     from .guard import ingest_check
 
-    return ingest_check(settings)
+    return ingest_check(settings, store)
 
 
 def run(corpus: Path, out_dir: Path, store: Store, settings: Settings, progress: bool = True,
@@ -71,7 +71,7 @@ def _run_stages(corpus: Path, out_dir: Path, store: Store, settings: Settings, p
 
     t = time.perf_counter()
     intake = ingest_files([corpus_inputs(corpus)], store, settings, progress=progress,
-                          check=intake_check(settings, allow_identifiers))
+                          check=intake_check(settings, allow_identifiers, store))
     timings["ingest"] = time.perf_counter() - t
     doc_ids = sorted(intake.added + intake.replaced + intake.unchanged)
     passages = [p for d in doc_ids for p in store.passages(d)]
@@ -118,14 +118,15 @@ def _gold_cases(corpus: Path, doc_ids: list[str]) -> list[dict] | None:
 
 
 def _ingest_and_tag(corpus: Path, store: Store, settings: Settings, allow_identifiers: bool):
-    """What the corpus commands share: ingest (if needed) and tag (if needed) a corpus's reviews."""
+    """What the corpus commands share: ingest (if needed) and tag (if needed) a corpus's reviews. With no review
+    stored (every file refused), no doc_ids and no rows: the caller reports the intake as `run` does."""
     codebook = load_codebook()
     intake = ingest_files([corpus_inputs(corpus)], store, settings, progress=True,
-                          check=intake_check(settings, allow_identifiers))
+                          check=intake_check(settings, allow_identifiers, store))
     doc_ids = sorted(intake.added + intake.replaced + intake.unchanged)
-    if not doc_ids:
-        raise UserError(f"{corpus}: no review could be read")
     model_name = settings.extra.get("tagger", {}).get("model", "default")
+    if not doc_ids:
+        return codebook, intake, doc_ids, model_name, None, []
     key, rows = tag_stored(store, doc_ids, settings, codebook, model_name)
     return codebook, intake, doc_ids, model_name, key, rows
 
@@ -134,6 +135,8 @@ def run_prevalence(corpus: Path, out_dir: Path, store: Store, settings: Settings
                    allow_identifiers: bool = False) -> tuple[dict[str, Path], IntakeReport]:
     """Ingest (if needed), tag and extract facts for a corpus, then write the prevalence outputs."""
     codebook, intake, doc_ids, model_name, _, rows = _ingest_and_tag(corpus, store, settings, allow_identifiers)
+    if not doc_ids:
+        return {}, intake
     items = facts_for_stored(store, doc_ids, rows, settings, codebook, model_name)
     paths = write_prevalence([row for row, _ in items], codebook, out_dir, _gold_cases(corpus, doc_ids))
     paths["facts"], paths["facts_evidence"] = write_facts(items, out_dir / "facts.csv")
@@ -188,5 +191,7 @@ def run_clusters(corpus: Path, out_dir: Path, store: Store, settings: Settings,
                  allow_identifiers: bool = False) -> tuple[dict[str, Path], list[str], IntakeReport]:
     """Ingest (if needed), tag and cluster a corpus, then write the cluster outputs."""
     codebook, intake, doc_ids, _, key, rows = _ingest_and_tag(corpus, store, settings, allow_identifiers)
+    if not doc_ids:
+        return {}, [], intake
     paths, lines = cluster_stored(store, doc_ids, rows, settings, codebook, out_dir, key)
     return paths, lines, intake

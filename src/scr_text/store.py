@@ -118,6 +118,17 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (coder, doc_id, fact)
     );
     """,
+    # 5: identifier-guard findings a user dismissed for this project (an allow-list: who, why, when)
+    """
+    CREATE TABLE guard_dismissals (
+        type TEXT NOT NULL,
+        text TEXT NOT NULL,
+        coder TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        dismissed_at TEXT NOT NULL,
+        PRIMARY KEY (type, text)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -364,6 +375,24 @@ class Store:
 
     def fact_corrections(self, coder: str, doc_id: str) -> dict[str, str]:
         return dict(self.conn.execute("SELECT fact, value FROM fact_corrections WHERE coder=? AND doc_id=?", (coder, doc_id)))
+
+    def dismiss_finding(self, kind: str, text: str, coder: str, reason: str) -> None:
+        """Allow ``text`` as a finding of type ``kind`` in this project from now on (the guard no longer refuses it)."""
+        if not coder.strip() or not reason.strip():
+            raise UserError("a dismissal needs who dismissed it and why")
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO guard_dismissals VALUES (?,?,?,?,?)",
+                         (kind, " ".join(text.split()), coder.strip(), reason.strip(), _now()))
+
+    def undismiss_finding(self, kind: str, text: str) -> bool:
+        with self.transaction() as conn:
+            return conn.execute("DELETE FROM guard_dismissals WHERE type=? AND text=?",
+                                (kind, " ".join(text.split()))).rowcount > 0
+
+    def dismissals(self) -> list[dict]:
+        cols = ("type", "text", "coder", "reason", "dismissed_at")
+        return [dict(zip(cols, r)) for r in self.conn.execute(
+            f"SELECT {', '.join(cols)} FROM guard_dismissals ORDER BY type, text")]
 
     def coders(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT coder FROM codings ORDER BY coder")]

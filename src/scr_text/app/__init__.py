@@ -115,6 +115,19 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
         return {"status": job.status, "step": job.step, "progress": job.progress, "message": job.message,
                 "doc_id": job.doc_id, "findings": job.findings, "filename": job.filename}
 
+    @app.post("/api/jobs/{job_id}/settle")
+    async def settle_job(job_id: str, request: Request):
+        body = await json_object(request)
+        actions = body.get("actions")
+        if not isinstance(actions, list):
+            raise HTTPException(400, "actions must be a list: redact or dismiss, one per finding")
+        job = jobs.settle(job_id, str(body.get("coder", "")), [str(a) for a in actions], str(body.get("reason", "")))
+        return {"status": job.status}
+
+    @app.post("/api/jobs/{job_id}/cancel")
+    def cancel_job(job_id: str):
+        return {"status": jobs.cancel(job_id).status}
+
     @app.get("/review/{doc_id}", response_class=HTMLResponse)
     def review(doc_id: str):
         with store() as s:

@@ -1,5 +1,6 @@
 """Work the web app does in the background: an uploaded review is checked, stored, tagged and given its
-case facts, one step after another, while the browser polls its progress."""
+case facts, one step after another, while the browser polls its progress. An upload the identifier guard
+refuses waits, file kept, until the analyst settles each finding (redact or dismiss) or cancels it."""
 from __future__ import annotations
 
 import logging
@@ -21,12 +22,13 @@ from ..store import Store
 class Job:
     id: str
     filename: str
-    status: str = "queued"  # queued | running | done | failed
+    status: str = "queued"  # queued | running | refused (waiting to be settled) | done | failed | cancelled
     step: str = "waiting"
     progress: float = 0.0
     message: str = ""
     doc_id: str | None = None
     findings: list[dict] = field(default_factory=list)
+    upload: Path | None = None  # the refused upload, kept until it is settled or cancelled
 
 
 class Jobs:
@@ -96,14 +98,57 @@ class Jobs:
     def _step(self, job: Job, step: str, progress: float) -> None:
         job.step, job.progress, job.status = step, progress, "running"
 
+    def settle(self, job_id: str, coder: str, actions: list[str], reason: str) -> Job:
+        """Go on with a refused upload: each finding redacted (a typed placeholder in a plain-text copy that is
+        stored instead) or dismissed (the project's allow-list, with ``coder`` and ``reason``)."""
+        from ..guard import Finding, guard_for
+        from ..train import read_documents
+
+        job = self._refused(job_id)
+        if len(actions) != len(job.findings) or set(actions) - {"redact", "dismiss"}:
+            raise UserError("settle every finding: one action, redact or dismiss, per finding")
+        dismiss = [f for f, a in zip(job.findings, actions) if a == "dismiss"]
+        if dismiss and (not coder.strip() or not reason.strip()):
+            raise UserError("a dismissal needs a coder and a reason")
+        path = job.upload
+        redact = [Finding(**{k: f[k] for k in ("doc_id", "start", "end", "type", "text", "score")})
+                  for f, a in zip(job.findings, actions) if a == "redact"]
+        if redact:
+            (document,), _ = read_documents([path], self.settings)
+            redacted = guard_for(self.settings).redact(document.text, redact)
+            path.unlink()
+            path = path.with_suffix(".txt")
+            path.write_text(redacted, encoding="utf-8")
+        with Store(self.store_path, self.settings.store.busy_timeout_s) as store:
+            for f in dismiss:
+                store.dismiss_finding(f["type"], f["text"], coder, reason)
+        job.status, job.step, job.progress, job.message, job.findings, job.upload = "queued", "waiting", 0.0, "", [], None
+        self.pool.submit(self._run, job, path)
+        return job
+
+    def cancel(self, job_id: str) -> Job:
+        job = self._refused(job_id)
+        self.discard(job.upload)
+        job.status, job.step, job.upload = "cancelled", "cancelled: nothing was stored", None
+        return job
+
+    def _refused(self, job_id: str) -> Job:
+        job = self.get(job_id)
+        if job is None:
+            raise UserError("no such upload")
+        if job.status != "refused" or job.upload is None:
+            raise UserError(f"this upload is {job.status}, not waiting to be settled")
+        return job
+
     def _run(self, job: Job, path: Path) -> None:
         from ..factsheet import facts_for_stored
-        from ..guard import guard_for
+        from ..guard import guard_for, refusal, settle
         from ..intake import ingest_files
         from ..segment import Segmenter
         from ..tagging import tag_stored
         from ..train import read_documents
 
+        keep = False
         try:
             codebook = load_codebook()
             model = self.settings.extra.get("tagger", {}).get("model", "default")
@@ -113,11 +158,15 @@ class Jobs:
                 raise UserError(failed[0].split(": ", 1)[-1])
             segmenter = Segmenter(self.settings.segment, self.settings.limits.max_passages_per_document)
             (passages,) = segmenter.transform(documents)
-            findings = guard_for(self.settings).check_passages(passages)
+            with Store(self.store_path, self.settings.store.busy_timeout_s) as store:
+                findings, _ = settle(guard_for(self.settings).check_passages(passages), store.dismissals())
             if findings:
-                job.findings = [f.to_json() for f in findings]
-                raise UserError(f"{len(findings)} possible unredacted identifier(s) found; the review was not stored. "
-                                "Redact them (scr-text redact) and upload again.")
+                text = documents[0].text
+                job.findings = [{**f.to_json(), "before": text[max(0, f.start - 60):f.start], "after": text[f.end:f.end + 60]}
+                                for f in findings]
+                job.status, job.step, job.upload, keep = "refused", "waiting for the findings to be settled", path, True
+                job.message = f"The review {refusal(findings)}. Redact or dismiss each finding, or cancel the upload."
+                return
             self._step(job, "storing passages", 0.3)
             with Store(self.store_path, self.settings.store.busy_timeout_s) as store:
                 report = ingest_files([path], store, self.settings, segmenter=segmenter, progress=False)
@@ -134,4 +183,5 @@ class Jobs:
         except Exception as exc:  # the browser must hear about anything that goes wrong
             job.status, job.message = "failed", f"{exc.__class__.__name__}: {exc}"
         finally:
-            self.discard(path)
+            if not keep:
+                self.discard(path)

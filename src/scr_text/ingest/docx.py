@@ -1,6 +1,6 @@
 """Word documents (python-docx): one passage per non-empty paragraph, with its automatic number, tracked changes
 accepted; tables in reading order, a row at a time; text boxes after the paragraph they are anchored in;
-footnotes at the end."""
+footnotes, endnotes and then the page headers and footers (each distinct text once) at the end."""
 from __future__ import annotations
 
 import io
@@ -28,33 +28,50 @@ def read_docx(data: bytes, path: str, limits: Limits) -> tuple[str, int]:
     except Exception as exc:  # lxml's XMLSyntaxError and friends: a damaged package
         raise IngestError(path, f"is a damaged DOCX file ({exc.__class__.__name__})") from exc
 
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
     try:
-        notes = _footnotes(document)
-    except Exception as exc:  # a damaged footnotes part
-        raise IngestError(path, f"is a damaged DOCX file ({exc.__class__.__name__} in its footnotes)") from exc
-    paragraphs = [_clean(p) for p in _body_paragraphs(document)] + notes
+        notes = _notes(document, RT.FOOTNOTES, "footnote") + _notes(document, RT.ENDNOTES, "endnote")
+        margins = _margin_texts(document, (RT.HEADER, RT.FOOTER))
+    except Exception as exc:  # a damaged notes, header or footer part
+        raise IngestError(path, f"is a damaged DOCX file ({exc.__class__.__name__} in its notes, headers or "
+                                "footers)") from exc
+    paragraphs = [_clean(p) for p in _body_paragraphs(document)] + notes + margins
     return "\n\n".join(p for p in paragraphs if p), 1
 
 
-def _footnotes(document) -> list[str]:
-    """Each footnote's text, numbered in order ("1 Working Together ..."): python-docx does not read them,
-    and a review's notes can carry substance. They go at the end, as the PDF reader puts its footnotes."""
-    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+def _related_roots(document, reltype: str):
     from docx.oxml import parse_xml
-    from docx.oxml.ns import qn
 
-    notes = []
     for rel in document.part.rels.values():
-        if rel.reltype != RT.FOOTNOTES or rel.is_external:
-            continue
-        for note in parse_xml(rel.target_part.blob).iter(qn("w:footnote")):
-            if note.get(qn("w:type")):  # the separator lines Word keeps among the notes
+        if rel.reltype == reltype and not rel.is_external:
+            yield parse_xml(rel.target_part.blob)
+
+
+def _notes(document, reltype: str, tag: str) -> list[str]:
+    """Each footnote's (or endnote's) text, numbered in order ("1 Working Together ..."): python-docx does not
+    read them, and a review's notes can carry substance. They go at the end, as the PDF reader puts its footnotes."""
+    notes = []
+    for root in _related_roots(document, reltype):
+        for note in root.iter(_W + tag):
+            if note.get(_W + "type"):  # the separator lines Word keeps among the notes
                 continue
-            parts = (_paragraph_text(p).strip() for p in note.iter(qn("w:p")))
+            parts = (_paragraph_text(p).strip() for p in note.iter(_W + "p"))
             text = " ".join(part for part in parts if part)
             if text:
                 notes.append(f"{len(notes) + 1} {text}")
     return notes
+
+
+def _margin_texts(document, reltypes) -> list[str]:
+    """The paragraphs of the page headers and footers, each distinct text once: they are text of the file (a
+    case name or a reference in a header is what the identifier guard must see), but not of every page."""
+    numbering, seen = Numbering(document), {}
+    for reltype in reltypes:
+        for root in _related_roots(document, reltype):
+            for text in _texts(root, document, numbering):
+                seen.setdefault(_clean(text), None)
+    return [t for t in seen if t]
 
 
 def _body_paragraphs(document):
