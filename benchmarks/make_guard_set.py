@@ -62,16 +62,15 @@ context_names = [("Child B's mother, {x}, told the health visitor she was exhaus
                  ("The school spoke to Mrs {x} about the bruising.", "Abernethy"),
                  ("Dr {x} examined Child C in the emergency department.", "Lindqvist"),
                  ("The neighbour, Mr {x}, rang the police at midnight.", "Foster")]
-for tpl, v in context_names:
-    rows.append({"text": tpl.format(x=v), "identifiers": [{"type": "PERSON", "text": v}]})
 # NI numbers whose prefix HMRC never allocates (its example QQ among them), found by shape where the cue stands.
 context_ninos = [("The benefits letter gave her national insurance number as {x}.", "QQ 12 34 56 C"),
                  ("Father's NI number {x} was written on the tenancy form.", "QQ123456A"),
                  ("The claim recorded National Insurance No. {x} against Mother.", "OO 98 76 54 B"),
                  ("His NINO, {x}, appeared in the housing file.", "BG 10 20 30 D"),
                  ("The form asked for a National Insurance number and she wrote {x}.", "GB456789C")]
-for tpl, v in context_ninos:
-    rows.append({"text": tpl.format(x=v), "identifiers": [{"type": "NATIONAL_INSURANCE_NUMBER", "text": v}]})
+for kind, cases in (("PERSON", context_names), ("NATIONAL_INSURANCE_NUMBER", context_ninos)):
+    for tpl, v in cases:
+        rows.append({"text": tpl.format(x=v), "identifiers": [{"type": kind, "text": v}]})
 clean = [
  # role words, numbered headings and their abbreviations, agency names: redaction conventions, never identifiers
  "KPE 3: the Young Person was seen by Practitioner B at the Youth Offending Service.",
