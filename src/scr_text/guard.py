@@ -9,7 +9,7 @@ public-suffix snapshot, so that it never fetches the list from the network.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from functools import cached_property
 from pathlib import Path
 
@@ -56,6 +56,11 @@ class Finding:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, row: dict) -> "Finding":
+        """The finding ``to_json`` wrote; keys it did not write (a context added for display) are ignored."""
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
 
 
 def load_guard_config(path: str | Path | None = None) -> dict:

@@ -111,8 +111,7 @@ class Jobs:
         if dismiss and (not coder.strip() or not reason.strip()):
             raise UserError("a dismissal needs a coder and a reason")
         path = job.upload
-        redact = [Finding(**{k: f[k] for k in ("doc_id", "start", "end", "type", "text", "score")})
-                  for f, a in zip(job.findings, actions) if a == "redact"]
+        redact = [Finding.from_json(f) for f, a in zip(job.findings, actions) if a == "redact"]
         if redact:
             (document,), _ = read_documents([path], self.settings)
             redacted = guard_for(self.settings).redact(document.text, redact)
