@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scr_text.agree import agreement, alpha_binary, build_units, pair_stats
+from scr_text.agree import agreement, alpha_nominal, build_units, pair_stats
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "refi-qda"
 
 
 def test_rare_code_kappa_and_ac1_differ_as_computed_by_hand():
     # 10 passages; each coder marks one passage, not the same one.
-    s = pair_stats(n11=0, n10=1, n01=1, n00=8)
+    s = pair_stats(np.array([[0, 1], [1, 8]]))
     assert s["percent_agreement"] == pytest.approx(80.0)
     # kappa: po 0.8, pe = 0.1*0.1 + 0.9*0.9 = 0.82 -> (0.8 - 0.82) / 0.18
     assert s["cohen_kappa"] == pytest.approx(-0.02 / 0.18)
@@ -28,7 +28,7 @@ def test_rare_code_kappa_and_ac1_differ_as_computed_by_hand():
 
 
 def test_common_case_by_hand():
-    s = pair_stats(n11=20, n10=5, n01=10, n00=15)  # n = 50
+    s = pair_stats(np.array([[20, 5], [10, 15]]))  # n = 50
     po, pa, pb = 35 / 50, 25 / 50, 30 / 50
     pe = pa * pb + (1 - pa) * (1 - pb)
     assert s["cohen_kappa"] == pytest.approx((po - pe) / (1 - pe))
@@ -43,7 +43,7 @@ def test_alpha_matches_the_krippendorff_package():
     for n_coders in (2, 3, 4):
         data = (rng.random((n_coders, 60)) < 0.3).astype(float)
         data[1] = np.where(rng.random(60) < 0.7, data[0], data[1])
-        ours = alpha_binary(data.sum(axis=0), np.full(60, n_coders))
+        ours = alpha_nominal(np.stack([(data == 0).sum(axis=0), (data == 1).sum(axis=0)], axis=1))
         assert ours == pytest.approx(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
 
 
@@ -65,6 +65,73 @@ def test_agreement_rows_units_and_intervals():
     # The same coder at two times is just another pair.
     same = build_units({"ann": codings["ann"], "ann@t2": codings["ann"]}, ["a", "b"])
     assert all(x["percent_agreement"] == 100.0 for x in agreement(same, n_boot=50))
+
+
+# Published worked examples, to their published decimals.
+KRIPPENDORFF_2011 = [  # Krippendorff (2011), "Computing Krippendorff's alpha-reliability": 4 observers, 12 units
+    [1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
+    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
+    [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
+    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
+]
+
+
+def _codings_from_table(table: list[list[int]]) -> dict:
+    """Two coders' one-code-per-passage codings from a contingency table, passages spread over 7 reviews."""
+    a, b, u = {}, {}, 0
+    for i, row in enumerate(table):
+        for j, count in enumerate(row):
+            for _ in range(count):
+                a[(f"r{u % 7}", u)], b[(f"r{u % 7}", u)] = [f"k{i}"], [f"k{j}"]
+                u += 1
+    return {"a": a, "b": b}
+
+
+def test_krippendorff_2011_example_with_missing_ratings():
+    codings = {f"obs{i}": {("review", u): [f"k{v}"] for u, v in enumerate(row) if v is not None}
+               for i, row in enumerate(KRIPPENDORFF_2011)}
+    # Codes 6-14 are in the codebook but nobody used them: they must not change ALL.
+    units = build_units(codings, [f"k{v}" for v in range(1, 15)])
+    rows = [r for r in agreement(units, n_boot=20) if r["code"] == "ALL"]
+    assert rows[0]["krippendorff_alpha"] == pytest.approx(0.743, abs=5e-4)
+    # Each pair on the units both rated: observers 1 and 3 share 8 units, 2 and 4 share 10.
+    n = {(r["coder_a"], r["coder_b"]): r["n_passages"] for r in rows}
+    assert n[("obs0", "obs2")] == 8 and n[("obs1", "obs3")] == 10
+    values, q = units.values(list(range(14)))
+    counts = np.stack([(values == k).sum(axis=0) for k in range(q)], axis=1)
+    assert alpha_nominal(counts) == pytest.approx(rows[0]["krippendorff_alpha"])  # the bootstrap's form agrees
+
+
+def test_cohen_1960_three_category_example():
+    # Cohen (1960), Table 1: proportions of 200 decisions; po .70, pc .41, kappa .492.
+    rows = agreement(build_units(_codings_from_table([[88, 14, 18], [10, 40, 10], [2, 6, 12]]), ["k0", "k1", "k2"]), n_boot=20)
+    r = next(r for r in rows if r["code"] == "ALL")
+    assert r["percent_agreement"] == pytest.approx(70.0) and r["cohen_kappa"] == pytest.approx(0.492, abs=5e-4)
+
+
+def test_textbook_two_by_two_kappa():
+    # The common textbook table (50 items: 20 yes/yes, 5 yes/no, 10 no/yes, 15 no/no): po 0.7, pe 0.5, kappa 0.4.
+    s = pair_stats(np.array([[20, 5], [10, 15]]))
+    assert s["percent_agreement"] == pytest.approx(70.0) and s["cohen_kappa"] == pytest.approx(0.4)
+
+
+def test_gwet_2014_three_by_three_abstractors_example():
+    # Gwet (2014) / irrCAC's cont3x3abstractors: kappa 0.7964094, AC1 0.8493305, alpha 0.7972585, agreement 0.89.
+    rows = agreement(build_units(_codings_from_table([[13, 0, 0], [0, 20, 7], [0, 4, 56]]), ["k0", "k1", "k2", "k3"]), n_boot=20)
+    r = next(r for r in rows if r["code"] == "ALL")
+    assert r["n_passages"] == 100 and r["percent_agreement"] == pytest.approx(89.0)
+    assert r["cohen_kappa"] == pytest.approx(0.7964094, abs=5e-8)
+    assert r["gwet_ac1"] == pytest.approx(0.8493305, abs=5e-8)
+    assert r["krippendorff_alpha"] == pytest.approx(0.7972585, abs=5e-8)
+
+
+def test_pairs_use_their_own_overlap():
+    # ann and bob coded d1 and d2; cy coded only d2. ann-bob compares 4 passages, the pairs with cy 2.
+    both = {("d1", 0): ["a"], ("d1", 1): [], ("d2", 0): ["a"], ("d2", 1): []}
+    codings = {"ann": both, "bob": dict(both), "cy": {("d2", 0): ["a"], ("d2", 1): ["a"]}}
+    rows = agreement(build_units(codings, ["a"]), n_boot=20)
+    n = {(r["code"], r["coder_a"], r["coder_b"]): (r["n_passages"], r["percent_agreement"]) for r in rows}
+    assert n[("a", "ann", "bob")] == (4, 100.0) and n[("a", "ann", "cy")] == (2, 50.0)
 
 
 def scr(store, *args):
@@ -230,3 +297,32 @@ def test_spans_with_impossible_offsets_are_refused_or_reported(tmp_path, coded_s
     assert res.returncode == 0, res.stderr
     assert "-> 1 coded passage(s)" in res.stdout and "ending past their review's text, not imported" in res.stdout
     assert "d01 x1" in res.stdout
+
+
+def test_agree_command_reproduces_krippendorff_2011_with_missing_ratings(tmp_path):
+    # One review of 12 short paragraphs; each observer's file lists only the paragraphs they rated.
+    codes = ["domestic_abuse", "neglect", "planning", "recording", "analysis"]
+    paragraphs = [f"Paragraph {i + 1} of the practice review records one further meeting of the core group."
+                  for i in range(12)]
+    review = tmp_path / "k2011.txt"
+    review.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    store = tmp_path / "s.sqlite"
+    assert scr(store, "ingest", review).returncode == 0
+    starts = [sum(len(p) + 2 for p in paragraphs[:i]) for i in range(12)]
+    for i, row in enumerate(KRIPPENDORFF_2011):
+        f = tmp_path / f"obs{i}.jsonl"
+        f.write_text("".join(json.dumps({"doc_id": "k2011", "start": starts[u], "end": starts[u] + len(paragraphs[u]),
+                                         "codes": [codes[v - 1]]}) + "\n" for u, v in enumerate(row) if v is not None))
+        res = scr(store, "import-coding", f, "--coder", f"obs{i}", "--uncoded", "missing")
+        assert res.returncode == 0, res.stderr
+    out = tmp_path / "agree.csv"
+    assert scr(store, "agree", "--out", out).returncode == 0
+    table = pd.read_csv(out)
+    overall = table[(table.code == "ALL") & (table.universe == "all passages")]
+    assert overall.krippendorff_alpha.round(3).unique().tolist() == [0.743]
+    # Without --uncoded missing the gaps would count as "no code" and the figure would drop.
+    f = tmp_path / "obs0.jsonl"
+    assert scr(store, "import-coding", f, "--coder", "obs0").returncode == 0
+    assert scr(store, "agree", "--out", out).returncode == 0
+    table = pd.read_csv(out)
+    assert table[(table.code == "ALL") & (table.universe == "all passages")].krippendorff_alpha.iloc[0] < 0.74

@@ -1,9 +1,13 @@
-"""Agreement between coders (and the model as one more coder) at passage level, code by code:
-percentage agreement, Cohen's kappa and Gwet's AC1 for each pair, Krippendorff's alpha over all coders,
-each with a bootstrap 95% interval that resamples reviews, not passages.
+"""Agreement between coders (and the model as one more coder) at passage level: per code and over all
+codes, percentage agreement, Cohen's kappa and Gwet's AC1 for each pair, Krippendorff's alpha over all
+coders, each with a bootstrap 95% interval that resamples reviews, not passages.
 
-Each coder's decisions for one code are a 0/1 vector over the same passages. Pair statistics come from
-the 2x2 table of two such vectors, so the bootstrap sums per-review tables instead of recounting.
+A passage a coder did not rate is *missing* for that coder, not "no code": each pair is compared on the
+passages both rated, and alpha uses every passage at least two coders rated (Krippendorff 2011).
+
+Per code, a coder's value for a passage is 0/1. Over all codes (``ALL``), it is the set of codes the coder
+gave the passage, one nominal category per distinct set: on data with one code per passage this is the
+textbook multi-category statistic, and codes nobody used never enter it.
 """
 from __future__ import annotations
 
@@ -12,86 +16,105 @@ from itertools import combinations
 
 import numpy as np
 
+MISSING = -1
 
-def pair_stats(n11: float, n10: float, n01: float, n00: float) -> dict[str, float]:
-    """Percentage agreement, Cohen's kappa and Gwet's AC1 from a 2x2 table (NaN where undefined)."""
-    n = n11 + n10 + n01 + n00
+
+def pair_stats(table: np.ndarray) -> dict[str, float]:
+    """Percentage agreement, Cohen's kappa and Gwet's AC1 from a q x q table (rows: coder A's category,
+    columns: coder B's); NaN where undefined. AC1 uses the q categories of the table."""
+    table = np.asarray(table, dtype=float)
+    n = table.sum()
     if n == 0:
         return {"percent_agreement": np.nan, "cohen_kappa": np.nan, "gwet_ac1": np.nan}
-    po = (n11 + n00) / n
-    pa, pb = (n11 + n10) / n, (n11 + n01) / n  # each coder's rate of "yes"
-    pe_kappa = pa * pb + (1 - pa) * (1 - pb)
+    q = len(table)
+    po = np.trace(table) / n
+    pa, pb = table.sum(axis=1) / n, table.sum(axis=0) / n  # each coder's category rates
+    pe_kappa = float(pa @ pb)
     kappa = (po - pe_kappa) / (1 - pe_kappa) if pe_kappa < 1 else np.nan
     pi = (pa + pb) / 2
-    pe_ac1 = 2 * pi * (1 - pi)
-    ac1 = (po - pe_ac1) / (1 - pe_ac1)
+    pe_ac1 = float((pi * (1 - pi)).sum() / (q - 1)) if q > 1 else 1.0
+    ac1 = (po - pe_ac1) / (1 - pe_ac1) if pe_ac1 < 1 else np.nan
     return {"percent_agreement": 100 * po, "cohen_kappa": kappa, "gwet_ac1": ac1}
 
 
-def alpha_binary(ones: np.ndarray, raters: np.ndarray) -> float:
-    """Krippendorff's alpha (nominal, two values) from per-unit counts of "yes" and of coders; units with
-    fewer than two coders are not pairable and drop out."""
-    keep = raters >= 2
-    ones, raters = ones[keep].astype(float), raters[keep].astype(float)
-    zeros = raters - ones
-    n = raters.sum()
+def alpha_nominal(counts: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Krippendorff's alpha (nominal) from per-unit value counts (n_units, q), each unit weighted (a
+    bootstrap resample's repetitions). Units with fewer than two ratings are not pairable and drop out."""
+    counts = np.asarray(counts, dtype=float)
+    m = counts.sum(axis=1)
+    keep = m >= 2
+    w = np.ones(len(counts)) if weights is None else np.asarray(weights, dtype=float)
+    counts, m, w = counts[keep], m[keep], w[keep]
+    scaled = counts * (w / (m - 1))[:, None]
+    coincidences = scaled.T @ counts - np.diag(scaled.sum(axis=0))
+    n_c = coincidences.sum(axis=1)
+    n = n_c.sum()
     if n <= 1:
         return np.nan
-    disagree = (2 * ones * zeros / (raters - 1)).sum()  # o_10 + o_01 of the coincidence matrix
-    n1, n0 = ones.sum(), zeros.sum()
-    expected = 2 * n1 * n0 / (n - 1)
-    return float(1 - disagree / expected) if expected > 0 else np.nan
+    observed = coincidences.sum() - np.trace(coincidences)
+    expected = (n ** 2 - (n_c ** 2).sum()) / (n - 1)
+    return float(1 - observed / expected) if expected > 0 else np.nan
 
 
 @dataclass
 class Units:
-    """Passages coded by every coder compared: ``data[c]`` is coder c's (n_units, n_codes) 0/1 matrix."""
+    """Every passage at least one coder rated: ``data[c]`` is coder c's (n_units, n_codes) 0/1 matrix and
+    ``rated[c]`` says which units coder c rated (the rest are missing for c)."""
 
     keys: list[tuple[str, int]]  # (doc_id, passage)
     coders: list[str]
     codes: list[str]
     data: dict[str, np.ndarray]
+    rated: dict[str, np.ndarray]
 
     @property
     def docs(self) -> np.ndarray:
         return np.array([k[0] for k in self.keys])
 
     def coded_by_any(self) -> np.ndarray:
-        return np.any([m.any(axis=1) for m in self.data.values()], axis=0)
+        return np.any([(m.any(axis=1) & self.rated[c]) for c, m in self.data.items()], axis=0)
 
     def subset(self, mask: np.ndarray) -> "Units":
         return Units([k for k, m in zip(self.keys, mask) if m], self.coders, self.codes,
-                     {c: m[mask] for c, m in self.data.items()})
+                     {c: m[mask] for c, m in self.data.items()}, {c: r[mask] for c, r in self.rated.items()})
+
+    def values(self, cols: list[int]) -> tuple[np.ndarray, int]:
+        """(n_coders, n_units) category per coder and unit (MISSING where unrated) for these code columns,
+        and the number of categories: 0/1 for one code, one category per distinct code set for several."""
+        if len(cols) == 1:
+            out = np.stack([np.where(self.rated[c], self.data[c][:, cols[0]], MISSING) for c in self.coders])
+            return out.astype(int), 2
+        index: dict[bytes, int] = {}
+        out = np.full((len(self.coders), len(self.keys)), MISSING, dtype=int)
+        for i, c in enumerate(self.coders):
+            rows = self.data[c][:, cols]
+            for u in np.flatnonzero(self.rated[c]):
+                out[i, u] = index.setdefault(rows[u].tobytes(), len(index))
+        return out, max(len(index), 1)
 
 
 def build_units(codings: dict[str, dict[tuple[str, int], list[str]]], codes: list[str]) -> Units:
-    """Units shared by all coders: passages of the reviews every coder coded."""
+    """Units from coder -> {(doc_id, passage): codes}; a passage absent from a coder's dict is unrated."""
     coders = list(codings)
-    docs = set.intersection(*({d for d, _ in c} for c in codings.values())) if codings else set()
-    keys = sorted(k for k in set.union(*(set(c) for c in codings.values())) if k[0] in docs) if codings else []
+    keys = sorted(set().union(*(set(c) for c in codings.values()))) if codings else []
     index = {c: j for j, c in enumerate(codes)}
-    data = {}
+    data, rated = {}, {}
     for coder in coders:
         m = np.zeros((len(keys), len(codes)), dtype=np.int8)
+        seen = np.zeros(len(keys), dtype=bool)
         for i, key in enumerate(keys):
-            for code in codings[coder].get(key, []):
-                if code in index:
-                    m[i, index[code]] = 1
-        data[coder] = m
-    return Units(keys, coders, codes, data)
-
-
-def _tables(a: np.ndarray, b: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per-review 2x2 tables: (n_groups, 4) of n11, n10, n01, n00."""
-    cells = np.stack([(a == 1) & (b == 1), (a == 1) & (b == 0), (a == 0) & (b == 1), (a == 0) & (b == 0)], axis=1)
-    out = np.zeros((n_groups, 4))
-    np.add.at(out, groups, cells.astype(float))
-    return out
+            if key in codings[coder]:
+                seen[i] = True
+                for code in codings[coder][key]:
+                    if code in index:
+                        m[i, index[code]] = 1
+        data[coder], rated[coder] = m, seen
+    return Units(keys, coders, codes, data, rated)
 
 
 def agreement(units: Units, n_boot: int = 500, seed: int = 0) -> list[dict]:
-    """One row per (code or ALL, coder pair): n, the three pair statistics, Krippendorff's alpha over all
-    coders for that code, and bootstrap 95% intervals resampled by review."""
+    """One row per (code or ALL, coder pair): the pair's n (passages both rated), the three pair statistics,
+    Krippendorff's alpha over all coders, and bootstrap 95% intervals resampled by review."""
     import krippendorff
 
     rng = np.random.default_rng(seed)
@@ -101,44 +124,33 @@ def agreement(units: Units, n_boot: int = 500, seed: int = 0) -> list[dict]:
     rows = []
     targets = [(code, [j]) for j, code in enumerate(units.codes)] + [("ALL", list(range(len(units.codes))))]
     for code, cols in targets:
-        # Units for this target: passages, or passage x code pairs for ALL.
-        vectors = {c: m[:, cols].reshape(-1) for c, m in units.data.items()}
-        g = np.repeat(groups, len(cols)) if len(units.keys) else np.zeros(0, dtype=int)
-        # Krippendorff's alpha over all coders (the krippendorff package), and per review for the bootstrap.
-        matrix = np.stack([vectors[c] for c in units.coders]).astype(float)
-        try:
-            alpha = float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")) \
-                if matrix.size and len(np.unique(matrix)) > 1 else np.nan
-        except (ValueError, ZeroDivisionError):
+        values, q = units.values(cols)
+        rated = values != MISSING
+        # Alpha over all coders: the krippendorff package for the figure, the weighted form for the bootstrap.
+        observed = values[rated]
+        if observed.size and len(np.unique(observed)) > 1:
+            alpha = float(krippendorff.alpha(reliability_data=np.where(rated, values, np.nan).astype(float),
+                                             level_of_measurement="nominal"))
+        else:
             alpha = np.nan
-        ones = matrix.sum(axis=0)
-        per_doc_ones = np.zeros(n_groups)
-        np.add.at(per_doc_ones, g, ones)
-        alpha_boot = _boot_alpha(ones, len(units.coders), g, weights)
-        for a, b in combinations(units.coders, 2):
-            tables = _tables(vectors[a], vectors[b], g, n_groups)
-            point = pair_stats(*tables.sum(axis=0))
-            boot = [pair_stats(*(w @ tables)) for w in weights]
-            row = {"code": code, "coder_a": a, "coder_b": b, "n_passages": len(units.keys), **point,
+        counts = np.stack([(values == k).sum(axis=0) for k in range(q)], axis=1)
+        alpha_boot = [alpha_nominal(counts, w[groups]) for w in weights]
+        for (i, a), (j, b) in combinations(enumerate(units.coders), 2):
+            both = rated[i] & rated[j]
+            tables = np.zeros((n_groups, q, q))
+            np.add.at(tables, (groups[both], values[i, both], values[j, both]), 1)
+            if len(cols) > 1:  # over all codes, the pair's own categories (as if the two were compared alone)
+                used = (tables.sum(axis=(0, 1)) + tables.sum(axis=(0, 2))) > 0
+                tables = tables[:, used][:, :, used]
+            point = pair_stats(tables.sum(axis=0))
+            boot = [pair_stats(np.tensordot(w, tables, axes=1)) for w in weights]
+            row = {"code": code, "coder_a": a, "coder_b": b, "n_passages": int(both.sum()), **point,
                    "krippendorff_alpha": alpha}
             for stat in ("percent_agreement", "cohen_kappa", "gwet_ac1"):
-                lo, hi = _interval([r[stat] for r in boot])
-                row[f"{stat}_ci_low"], row[f"{stat}_ci_high"] = lo, hi
+                row[f"{stat}_ci_low"], row[f"{stat}_ci_high"] = _interval([r[stat] for r in boot])
             row["krippendorff_alpha_ci_low"], row["krippendorff_alpha_ci_high"] = _interval(alpha_boot)
             rows.append(row)
     return rows
-
-
-def _boot_alpha(ones: np.ndarray, n_coders: int, groups: np.ndarray, weights: np.ndarray) -> list[float]:
-    """Alpha per bootstrap resample of reviews (every unit has all coders, so each review's units repeat)."""
-    out = []
-    raters = np.full(len(ones), n_coders, dtype=float)
-    for w in weights:
-        reps = w[groups] if len(groups) else np.zeros(0)
-        keep = reps > 0
-        out.append(alpha_binary(np.repeat(ones[keep], reps[keep].astype(int)),
-                                np.repeat(raters[keep], reps[keep].astype(int))))
-    return out
 
 
 def _interval(values) -> tuple[float, float]:
@@ -149,7 +161,8 @@ def _interval(values) -> tuple[float, float]:
 
 
 def disagreements(units: Units, a: str, b: str, code: str) -> list[tuple[str, int]]:
-    """Passages where coders a and b decided ``code`` differently."""
+    """Passages both coders rated where they decided ``code`` differently."""
     j = units.codes.index(code)
-    differ = units.data[a][:, j] != units.data[b][:, j]
+    both = units.rated[a] & units.rated[b]
+    differ = both & (units.data[a][:, j] != units.data[b][:, j])
     return [k for k, d in zip(units.keys, differ) if d]

@@ -18,13 +18,13 @@ UNIVERSES = ("all passages", "passages coded by at least one coder")
 
 def agreement_tables(store: Store, coders: list[str] | None, include_model: bool, model_key: str | None,
                      codebook: Codebook, settings: Settings) -> tuple[list[tuple[str, list[dict]]], list[str]]:
-    """Rows per universe: over every shared passage, and over those that at least one coder coded
-    (long uncoded stretches inflate agreement; both are shown)."""
+    """Rows per universe: over every rated passage, and over those that at least one coder coded
+    (long uncoded stretches inflate agreement; both are shown). Each pair counts the passages both rated."""
     cfg = settings.extra.get("agreement", {})
     codings = gather(store, coders, include_model, model_key)
     units = build_units(codings, codebook.ids)
-    if not units.keys:
-        raise UserError("the coders share no coded review")
+    if not any((units.rated[a] & units.rated[b]).any() for i, a in enumerate(units.coders) for b in units.coders[i + 1:]):
+        raise UserError("no two coders have rated the same passage yet")
     tables = []
     for universe, subset in zip(UNIVERSES, (units, units.subset(units.coded_by_any()))):
         rows = agreement(subset, int(cfg.get("bootstrap", 500)), int(cfg.get("seed", 0)))

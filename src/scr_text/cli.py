@@ -425,13 +425,15 @@ def import_coding(
     file: Path = typer.Argument(..., help="Coding to import: .jsonl, .csv (doc_id, start, end, codes[, coder]) or .qdpx."),
     coder: Optional[str] = typer.Option(None, "--coder", help="Coder name (default: the file's coder field or QDPX users)."),
     allow_identifiers: bool = ALLOW_IDENTIFIERS,
+    uncoded: str = typer.Option("absent", "--uncoded", help="A passage of a coded review no span reaches: 'absent' "
+                                "(seen, no code) or 'missing' (not rated; left out of agreement for this coder)."),
 ) -> None:
     """Import a coder's coding; spans are mapped to the passages they cover, code names to codebook ids."""
     from .codebook import load_codebook
     from .coders import import_coding as do_import
 
     with ctx().open_store() as store:
-        reports = do_import(file, coder, store, ctx().settings, load_codebook(), allow_identifiers)
+        reports = do_import(file, coder, store, ctx().settings, load_codebook(), allow_identifiers, uncoded)
     for r in reports:
         typer.echo(r.summary())
 

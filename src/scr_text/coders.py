@@ -16,9 +16,13 @@ MODEL_CODER = "model"
 
 
 def import_coding(path: Path, coder: str | None, store: Store, settings: Settings, codebook: Codebook,
-                  allow_identifiers: bool = False) -> list[ImportReport]:
+                  allow_identifiers: bool = False, uncoded: str = "absent") -> list[ImportReport]:
     """Import one file of coding; one report per coder in it. Each coder's coding of each review replaces
-    what the store held for that coder and review, in one transaction."""
+    what the store held for that coder and review, in one transaction. ``uncoded`` says what a passage of a
+    coded review that no span reaches means: "absent" (seen, no code) or "missing" (not rated); with
+    "missing", a span with an empty code list marks a passage as rated with no code."""
+    if uncoded not in ("absent", "missing"):
+        raise UserError(f"--uncoded must be 'absent' or 'missing' (got '{uncoded}')")
     suffix = path.suffix.lower()
     if not path.is_file():
         raise UserError(f"{path}: no such file")
@@ -38,10 +42,11 @@ def import_coding(path: Path, coder: str | None, store: Store, settings: Setting
         if not name:
             raise UserError(f"{path}: a span names no coder; pass --coder NAME")
         by_coder.setdefault(name, []).append(span)
-    return [_import_for(name, spans_of, store, settings, codebook) for name, spans_of in by_coder.items()]
+    return [_import_for(name, spans_of, store, settings, codebook, uncoded == "missing") for name, spans_of in by_coder.items()]
 
 
-def _import_for(coder: str, spans: list[Span], store: Store, settings: Settings, codebook: Codebook) -> ImportReport:
+def _import_for(coder: str, spans: list[Span], store: Store, settings: Settings, codebook: Codebook,
+                uncoded_missing: bool) -> ImportReport:
     from .segment import Segmenter
     from .train import stored_passages
 
@@ -57,6 +62,8 @@ def _import_for(coder: str, spans: list[Span], store: Store, settings: Settings,
                 ids.append(index[key])
             else:
                 unmapped[name] += 1
+        if uncoded_missing and span.codes and not ids:
+            continue  # only codes outside the codebook: this span rates nothing we compare
         mapped_spans.append(Span(span.doc_id, span.start, span.end, ids, coder))
     report.unmapped_codes = dict(unmapped)
     known = set(store.doc_ids())
@@ -75,7 +82,7 @@ def _import_for(coder: str, spans: list[Span], store: Store, settings: Settings,
     rows: dict[str, dict[int, list[str]]] = {d: {} for d in docs}
     for (doc_id, passage), codes in placed.items():
         rows[doc_id][passage] = sorted(codes)
-    store.replace_codings(coder, rows, "import")
+    store.replace_codings(coder, rows, "import", uncoded_missing)
     report.documents = docs
     report.passages_coded = sum(1 for codes in placed.values() if codes)
     return report

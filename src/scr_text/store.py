@@ -336,13 +336,17 @@ class Store:
                 for p in self.passages(doc_id)]
 
     # -- coders' codings ---------------------------------------------------------------------
-    def replace_codings(self, coder: str, rows: dict[str, dict[int, list[str]]], source: str) -> None:
-        """One transaction: the coder's codings of these reviews become exactly ``rows`` (doc -> passage -> codes;
-        a passage missing from a review's dict was seen and left uncoded)."""
+    def replace_codings(self, coder: str, rows: dict[str, dict[int, list[str]]], source: str,
+                        uncoded_missing: bool = False) -> None:
+        """One transaction: the coder's codings of these reviews become exactly ``rows`` (doc -> passage -> codes).
+        A passage missing from a review's dict was seen and left uncoded, or, with ``uncoded_missing``, not
+        rated at all (no row: agreement treats it as missing for this coder)."""
         with self.transaction() as conn:
             for doc_id, coded in rows.items():
                 conn.execute("DELETE FROM codings WHERE coder=? AND doc_id=?", (coder, doc_id))
                 passages = [r[0] for r in conn.execute("SELECT idx FROM passages WHERE doc_id=? ORDER BY idx", (doc_id,))]
+                if uncoded_missing:
+                    passages = [i for i in passages if i in coded]
                 conn.executemany("INSERT INTO codings VALUES (?,?,?,?,?,?)",
                                  [(coder, doc_id, i, json.dumps(sorted(coded.get(i, []))), source, _now()) for i in passages])
 
