@@ -433,9 +433,15 @@ def import_coding(
     from .coders import import_coding as do_import
 
     with ctx().open_store() as store:
-        reports = do_import(file, coder, store, ctx().settings, load_codebook(), allow_identifiers, uncoded)
-    for r in reports:
+        result = do_import(file, coder, store, ctx().settings, load_codebook(), allow_identifiers, uncoded)
+    for line in result.notes:
+        typer.echo(f"note: {line}", err=True)
+    for r in result.reports:
         typer.echo(r.summary())
+    for line in result.left_out:
+        typer.echo(f"left out: {line}", err=True)
+    if result.left_out:
+        raise typer.Exit(1)
 
 
 @command()
@@ -543,7 +549,7 @@ def import_qdc(file: Path = typer.Argument(..., help="A REFI-QDA .qdc codebook."
     """Check a REFI-QDA codebook against the current one: which of its codes map to codebook ids."""
     from .codebook import load_codebook
     from .coding import code_index, normalise_name
-    from .qdpx import read_qdc
+    from .qdpx_import import read_qdc
 
     index = code_index(load_codebook())
     codes = read_qdc(file)

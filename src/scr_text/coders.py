@@ -4,45 +4,62 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .codebook import Codebook
 from .coding import ImportReport, Span, code_index, normalise_name, place_spans, read_csv, read_jsonl
 from .config import Settings
 from .errors import UserError
+from .records import BYTE_ORDER_MARK
 from .store import Store
 
 MODEL_CODER = "model"
 
 
+@dataclass
+class CodingImport:
+    reports: list[ImportReport]  # one per coder
+    notes: list[str] = field(default_factory=list)  # how the file was read
+    left_out: list[str] = field(default_factory=list)  # what was not imported, and why
+
+
 def import_coding(path: Path, coder: str | None, store: Store, settings: Settings, codebook: Codebook,
-                  allow_identifiers: bool = False, uncoded: str = "absent") -> list[ImportReport]:
-    """Import one file of coding; one report per coder in it. Each coder's coding of each review replaces
-    what the store held for that coder and review, in one transaction. ``uncoded`` says what a passage of a
-    coded review that no span reaches means: "absent" (seen, no code) or "missing" (not rated); with
-    "missing", a span with an empty code list marks a passage as rated with no code."""
+                  allow_identifiers: bool = False, uncoded: str = "absent") -> CodingImport:
+    """Import one file of coding. Each coder's coding of each review replaces what the store held for that
+    coder and review, in one transaction. ``uncoded`` says what a passage of a coded review that no span
+    reaches means: "absent" (seen, no code) or "missing" (not rated); with "missing", a span with an empty
+    code list marks a passage as rated with no code. A refused import leaves the store as it was."""
     if uncoded not in ("absent", "missing"):
         raise UserError(f"--uncoded must be 'absent' or 'missing' (got '{uncoded}')")
     suffix = path.suffix.lower()
     if not path.is_file():
         raise UserError(f"{path}: no such file")
+    result = CodingImport([])
+    added: list[str] = []
     if suffix == ".jsonl":
         spans = read_jsonl(path)
     elif suffix == ".csv":
         spans = read_csv(path)
     elif suffix == ".qdpx":
-        spans = _qdpx_spans(path, store, settings, allow_identifiers)
+        spans, result.notes, result.left_out, added = _qdpx_spans(path, store, settings, allow_identifiers)
     else:
         raise UserError(f"{path}: use a .jsonl, .csv or .qdpx file")
-    if not spans:
-        raise UserError(f"{path}: no coded spans")
-    by_coder: dict[str, list[Span]] = {}
-    for span in spans:
-        name = coder or span.coder
-        if not name:
-            raise UserError(f"{path}: a span names no coder; pass --coder NAME")
-        by_coder.setdefault(name, []).append(span)
-    return [_import_for(name, spans_of, store, settings, codebook, uncoded == "missing") for name, spans_of in by_coder.items()]
+    try:
+        if not spans:
+            raise UserError(f"{path}: no coded spans" + "".join(f"; {line}" for line in result.left_out))
+        by_coder: dict[str, list[Span]] = {}
+        for span in spans:
+            name = coder or span.coder
+            if not name:
+                raise UserError(f"{path}: a span names no coder; pass --coder NAME")
+            by_coder.setdefault(name, []).append(span)
+    except UserError:
+        store.remove_documents(added)
+        raise
+    result.reports = [_import_for(name, spans_of, store, settings, codebook, uncoded == "missing")
+                      for name, spans_of in by_coder.items()]
+    return result
 
 
 def _import_for(coder: str, spans: list[Span], store: Store, settings: Settings, codebook: Codebook,
@@ -88,15 +105,36 @@ def _import_for(coder: str, spans: list[Span], store: Store, settings: Settings,
     return report
 
 
-def _qdpx_spans(path: Path, store: Store, settings: Settings, allow_identifiers: bool) -> list[Span]:
-    """Spans from a REFI-QDA project; its sources not yet in the store are ingested first (with the guard)."""
+def _qdpx_spans(path: Path, store: Store, settings: Settings, allow_identifiers: bool):
+    """Spans from a REFI-QDA project, with its sources in the store; and the notes, the left-out lines and
+    the reviews this import added.
+
+    A source already stored under its name is used only if the stored text is the same; one whose text is
+    stored under another name is mapped onto that review. The rest are ingested with the guard, all or
+    none: if one is refused, none stays."""
     from .intake import ingest_files
-    from .qdpx import read_qdpx
+    from .qdpx_import import read_qdpx
     from .run import intake_check
 
-    sources, spans, _ = read_qdpx(path, settings.limits)
-    stored = set(store.doc_ids())
-    missing = [s for s in sources if s.doc_id not in stored]
+    project = read_qdpx(path, settings.limits, settings.extra.get("coding", {}).get("qdpx_units", {}))
+    notes, left_out = list(project.notes), list(project.left_out)
+    target: dict[str, tuple[str, int] | None] = {}  # source doc_id -> (review id, offset shift), None: left out
+    missing, added = [], []
+    for s in project.sources:
+        if s.doc_id in store.doc_ids():
+            stored = store.document(s.doc_id).text
+            if stored.lstrip(BYTE_ORDER_MARK) == s.text.lstrip(BYTE_ORDER_MARK):
+                target[s.doc_id] = (s.doc_id, _leading_marks(stored) - _leading_marks(s.text))
+            else:
+                target[s.doc_id] = None
+                left_out.append(f"source '{s.name}': the stored review '{s.doc_id}' has different text, so its codings "
+                                "were not imported (rename the source, or remove that review first)")
+        elif (same := store.find_by_text(s.text)) is not None:
+            target[s.doc_id] = (same, 0)
+            notes.append(f"source '{s.name}' has the text of stored review '{same}': its codings go there")
+        else:
+            target[s.doc_id] = (s.doc_id, 0)
+            missing.append(s)
     if missing:
         with tempfile.TemporaryDirectory() as tmp:
             files = []
@@ -105,9 +143,20 @@ def _qdpx_spans(path: Path, store: Store, settings: Settings, allow_identifiers:
                 f.write_text(s.text, encoding="utf-8")
                 files.append(f)
             report = ingest_files(files, store, settings, progress=False, check=intake_check(settings, allow_identifiers, store))
-            if report.failed:
-                raise UserError("; ".join(report.failed))
-    return spans
+            if report.failed or report.duplicates:
+                store.remove_documents(report.added)
+                raise UserError("import refused, nothing stored: " + "; ".join(report.failed + report.duplicates))
+            added = report.added
+    spans = []
+    for span in project.spans:
+        placed = target[span.doc_id]
+        if placed is not None:
+            spans.append(Span(placed[0], span.start + placed[1], span.end + placed[1], span.codes, span.coder))
+    return spans, notes, left_out, added
+
+
+def _leading_marks(text: str) -> int:
+    return len(text) - len(text.lstrip(BYTE_ORDER_MARK))
 
 
 def gather(store: Store, coders: list[str] | None, include_model: bool, model_key: str | None) -> dict[str, dict]:

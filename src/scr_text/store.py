@@ -262,6 +262,17 @@ class Store:
             )
         return "replaced" if replaced else "added"
 
+    def find_by_text(self, text: str) -> str | None:
+        row = self.conn.execute("SELECT doc_id FROM documents WHERE text=? ORDER BY doc_id", (text,)).fetchone()
+        return row[0] if row else None
+
+    def remove_documents(self, doc_ids: Sequence[str]) -> None:
+        """Remove reviews with everything kept about them (passages, tags, codings, decisions, facts)."""
+        with self.transaction() as conn:
+            for table in ("codings", "decisions", "fact_corrections", "tags", "facts"):
+                conn.executemany(f"DELETE FROM {table} WHERE doc_id=?", [(d,) for d in doc_ids])
+            conn.executemany("DELETE FROM documents WHERE doc_id=?", [(d,) for d in doc_ids])
+
     def doc_ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT doc_id FROM documents ORDER BY doc_id")]
 
