@@ -65,23 +65,32 @@ def _add_footnotes(path: Path, footnotes) -> None:
 
 
 def make_pdf(path: Path, paragraphs, header="Serious Case Review: Child A - Confidential", pages_break_every=None,
-             encrypt_password=None, paragraph_space=4) -> Path:
+             encrypt_password=None, paragraph_space=4, even_header=None, footer=True, aes=None) -> Path:
+    """``even_header``: a different running head on even pages; ``aes``: 128 or 256 to encrypt with AES
+    (with ``encrypt_password`` as the user password, "" for none)."""
     from fpdf import FPDF
 
     class Review(FPDF):
         def header(self):
-            self.set_font("Helvetica", size=9)
-            self.cell(0, 8, header, align="C")
-            self.ln(12)
+            if header:
+                self.set_font("Helvetica", size=9)
+                self.cell(0, 8, even_header if even_header and self.page_no() % 2 == 0 else header, align="C")
+                self.ln(12)
 
         def footer(self):
-            self.set_y(-15)
-            self.set_font("Helvetica", size=9)
-            self.cell(0, 10, f"Page {self.page_no()}", align="C")
+            if footer:
+                self.set_y(-15)
+                self.set_font("Helvetica", size=9)
+                self.cell(0, 10, f"Page {self.page_no()}", align="C")
 
     pdf = Review()
     pdf.set_auto_page_break(True, margin=20)
-    if encrypt_password:
+    if aes:
+        from fpdf.enums import EncryptionMethod
+
+        pdf.set_encryption(owner_password="owner", user_password=encrypt_password or "",
+                           encryption_method=EncryptionMethod.AES_128 if aes == 128 else EncryptionMethod.AES_256)
+    elif encrypt_password:
         pdf.set_encryption(owner_password="owner", user_password=encrypt_password)
     pdf.add_page()
     pdf.set_font("Helvetica", size=11)

@@ -131,6 +131,8 @@ def _finish_intake(report) -> None:
     """How every command that stores files ends: a line per refused or skipped file, the intake summary, and
     exit 1 if any file was refused or skipped."""
     _report_failures(report)
+    for line in report.warnings:
+        typer.echo(f"warning: {line}", err=True)
     typer.echo(f"intake: {report.summary()}")
     if not report.ok:
         raise typer.Exit(1)

@@ -54,6 +54,7 @@ class PdfSettings:
     edge_lines: int = 3
     paragraph_gap: float = 1.2
     compound_heads: list[str] = field(default_factory=list)
+    garbled_share: float = 0.02
 
     def __post_init__(self):
         if not all(isinstance(h, str) for h in self.compound_heads):

@@ -31,6 +31,7 @@ class IntakeReport:
     unchanged: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)  # one line each
     failed: list[str] = field(default_factory=list)  # one line each: "path: reason"
+    warnings: list[str] = field(default_factory=list)  # one line each: stored, but worth a look
 
     @property
     def ok(self) -> bool:
@@ -61,7 +62,7 @@ def ingest_files(
     )
     for path in tqdm(paths, desc="ingest", unit="file", disable=not progress or len(paths) < 2):
         try:
-            status, doc_id = _ingest_one(path, store, settings, get_segmenter, check)
+            status, doc_id, warnings = _ingest_one(path, store, settings, get_segmenter, check)
         except DuplicateDocument as exc:
             report.duplicates.append(str(exc))
             continue
@@ -69,10 +70,12 @@ def ingest_files(
             report.failed.append(str(exc))
             continue
         getattr(report, status).append(doc_id)
+        report.warnings += [f"{path}: {w}" for w in warnings]
     return report
 
 
-def _ingest_one(path: Path, store: Store, settings: Settings, get_segmenter: Callable[[], Segmenter], check) -> tuple[str, str]:
+def _ingest_one(path: Path, store: Store, settings: Settings, get_segmenter: Callable[[], Segmenter],
+                check) -> tuple[str, str, list[str]]:
     resolved = str(path.resolve())
     # Fast path: the same bytes already stored from this file -> nothing to do.
     if path.is_file() and path.suffix.lower() in ingest.SUPPORTED:
@@ -80,7 +83,7 @@ def _ingest_one(path: Path, store: Store, settings: Settings, get_segmenter: Cal
         if existing is not None:
             stored = store.document(existing)
             if stored.source_path == resolved or existing == path.stem:
-                return "unchanged", existing
+                return "unchanged", existing, []
             raise DuplicateDocument(str(path), existing)
     document = ingest.read(path, settings)
     document.doc_id = store.claim_doc_id(document)
@@ -93,4 +96,4 @@ def _ingest_one(path: Path, store: Store, settings: Settings, get_segmenter: Cal
         if problems:
             raise IngestError(str(path), "; ".join(problems))
     status = store.add_document(document, passages, to_bytes(passages, segmenter.nlp), segmenter.model_id)
-    return status, document.doc_id
+    return status, document.doc_id, document.warnings

@@ -19,6 +19,7 @@ class Document:
     sha256: str  # of the source file's bytes
     text: str  # a .txt/.md file's text as Python reads it (newlines as \n, a UTF-8 BOM kept)
     pages: int = 1
+    warnings: list[str] = field(default_factory=list)  # stored anyway, but worth a look (garbled extraction)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from ..errors import IngestError
 from ..records import BYTE_ORDER_MARK, Document
 from .docx import read_docx
 from .pdf import read_pdf
-from .text import read_text
+from .text import garbled_warning, read_text
 
 SUPPORTED = {".txt": "txt", ".md": "md", ".docx": "docx", ".pdf": "pdf"}
 
@@ -69,6 +69,7 @@ def read(path: str | Path, settings: Settings, doc_id: str | None = None) -> Doc
         text, pages = read_docx(data, name, settings.limits)
     else:
         text, pages = read_pdf(data, name, settings.limits, settings.pdf)
+    warning = garbled_warning(text, settings.pdf.garbled_share) if fmt == "pdf" else None
 
     if not text.lstrip(BYTE_ORDER_MARK).strip():
         raise IngestError(name, "has no text" if fmt != "txt" else "is empty (whitespace only)")
@@ -81,6 +82,7 @@ def read(path: str | Path, settings: Settings, doc_id: str | None = None) -> Doc
         sha256=hashlib.sha256(data).hexdigest(),
         text=text,
         pages=pages,
+        warnings=[warning] if warning else [],
     )
 
 

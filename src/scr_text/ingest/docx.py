@@ -11,6 +11,9 @@ from ..config import Limits
 from ..errors import IngestError
 from .archive import check_zip
 from .docx_numbering import Numbering
+from .text import without_controls
+
+_STRICT = b"purl.oclc.org/ooxml/"  # the namespaces of Strict Open XML, where the usual (Transitional) file has schemas.openxmlformats.org
 
 
 def read_docx(data: bytes, path: str, limits: Limits) -> tuple[str, int]:
@@ -21,6 +24,9 @@ def read_docx(data: bytes, path: str, limits: Limits) -> tuple[str, int]:
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise IngestError(path, "is not a valid DOCX file (not a zip archive)")
     check_zip(data, path, limits)
+    if _is_strict(data):
+        raise IngestError(path, "is saved as Strict Open XML, which python-docx cannot read; in Word, save it again as "
+                                "'Word Document (*.docx)' rather than 'Strict Open XML Document' and try again")
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
@@ -36,8 +42,15 @@ def read_docx(data: bytes, path: str, limits: Limits) -> tuple[str, int]:
     except Exception as exc:  # a damaged notes, header or footer part
         raise IngestError(path, f"is a damaged DOCX file ({exc.__class__.__name__} in its notes, headers or "
                                 "footers)") from exc
-    paragraphs = [_clean(p) for p in _body_paragraphs(document)] + notes + margins
+    paragraphs = [without_controls(p) for p in [_clean(p) for p in _body_paragraphs(document)] + notes + margins]
     return "\n\n".join(p for p in paragraphs if p), 1
+
+
+def _is_strict(data: bytes) -> bool:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = {n.lower(): n for n in z.namelist()}
+        rels = z.read(names["_rels/.rels"]) if "_rels/.rels" in names else b""
+    return _STRICT in rels
 
 
 def _related_roots(document, reltype: str):

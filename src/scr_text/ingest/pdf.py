@@ -10,6 +10,7 @@ from collections import Counter
 
 from ..config import Limits, PdfSettings
 from ..errors import IngestError
+from .text import without_controls
 
 # Typeset reports often map "fi", "ffl" ... to one ligature glyph, which extracts as U+FB01 and the like:
 # "signiﬁcant" would match no lemma, phrase or vocabulary entry. Only these are changed: full NFKC would
@@ -37,10 +38,11 @@ _NOTE_MARK = re.compile(r"^\s*(?:\d{1,3}\.?|[¹²³⁴⁵⁶⁷⁸⁹⁰]+|[*†
 def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> tuple[str, int]:
     """Return the rebuilt text (paragraphs separated by one blank line) and the number of pages."""
     from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
-    if not data.lstrip()[:5].startswith(b"%PDF"):
-        raise IngestError(path, "is not a PDF file")
+    # Readers (Acrobat, pypdf) accept up to 1024 bytes of anything before the header: a mail or web wrapper.
+    if data.find(b"%PDF-", 0, 1024) < 0:
+        raise IngestError(path, "is not a PDF file (no %PDF- header in its first 1024 bytes)")
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -50,6 +52,8 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
                     raise IngestError(path, "is an encrypted PDF; remove the password and try again")
             except (FileNotDecryptedError, NotImplementedError) as exc:
                 raise IngestError(path, "is an encrypted PDF; remove the password and try again") from exc
+            except DependencyError as exc:  # cryptography is a dependency; this is a broken install
+                raise IngestError(path, f"is an AES-encrypted PDF and pypdf cannot decrypt it here ({exc})") from exc
         n_pages = len(reader.pages)
         if n_pages == 0:
             raise IngestError(path, "is a PDF with no pages")
@@ -82,7 +86,7 @@ def read_pdf(data: bytes, path: str, limits: Limits, settings: PdfSettings) -> t
     # Footnotes go after the body, so that a paragraph running on to the next page stays whole.
     text = "\n\n".join(t for t in (_rebuild_paragraphs(pages, settings.compound_heads),
                                     _rebuild_paragraphs([notes], settings.compound_heads)) if t)
-    text = text.translate(_LIGATURES).replace(_SOFT_HYPHEN, "")  # one inside a line is invisible
+    text = without_controls(text.translate(_LIGATURES).replace(_SOFT_HYPHEN, ""))  # a soft hyphen inside a line is invisible
     if not text.strip():
         raise IngestError(path, "has no extractable text (a scanned PDF needs OCR first)")
     return text, n_pages
@@ -230,16 +234,17 @@ def _strip_page_furniture(pages: list[list[str]], breaks: set[tuple[int, int]], 
         [ln.rstrip() + ("\n" if (p, i) in breaks else "") for i, ln in enumerate(page)] for p, page in enumerate(pages)
     ]
     edge = settings.edge_lines
-    counts: Counter[str] = Counter()
-    for lines in stripped_pages:
-        counts.update({_norm(ln) for ln in lines[:edge] + lines[-edge:]})
-    threshold = max(2, settings.repeated_line_min_share * len(pages))
-    running = {key for key, n in counts.items() if n >= threshold and len(pages) > 1}
+    running = _running_lines(stripped_pages, edge, settings.repeated_line_min_share)
 
+    def kept(lines: list[str], running: set[str]) -> list[int]:
+        return [i for i, line in enumerate(lines)
+                if not ((i < edge or i >= len(lines) - edge) and (_norm(line) in running or _PAGE_NUMBER.match(line)))]
+
+    if not any(kept(lines, running) for lines in stripped_pages):
+        running = set()  # the recurring line is all the text there is: it is the text, not a running head
     cleaned, notes = [], []
     for p, lines in enumerate(stripped_pages):
-        keep = [i for i, line in enumerate(lines)
-                if not ((i < edge or i >= len(lines) - edge) and (_norm(line) in running or _PAGE_NUMBER.match(line)))]
+        keep = kept(lines, running)
         body = len(keep)
         while body and (p, keep[body - 1]) in small:
             body -= 1
@@ -261,6 +266,19 @@ def _strip_page_furniture(pages: list[list[str]], breaks: set[tuple[int, int]], 
         if page:
             page[-1] = page[-1].rstrip("\n") + ("\n" if _may_end_paragraph(page[-1], nxt) else "")
     return cleaned, notes
+
+
+def _running_lines(pages: list[list[str]], edge: int, min_share: float) -> set[str]:
+    """Lines (digits masked) that recur near the top or bottom of at least ``min_share`` of the pages, or of
+    the odd pages or of the even pages alone (books and reports alternate their running heads), twice at least."""
+    running: set[str] = set()
+    for group in (pages, pages[0::2], pages[1::2]):
+        counts: Counter[str] = Counter()
+        for lines in group:
+            counts.update({_norm(ln) for ln in lines[:edge] + lines[-edge:]})
+        threshold = max(2, min_share * len(group))
+        running |= {key for key, n in counts.items() if n >= threshold}
+    return running if len(pages) > 1 else set()
 
 
 def _rebuild_paragraphs(pages: list[list[str]], compound_heads=()) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 from ..errors import IngestError
 
@@ -61,3 +62,33 @@ def read_text(data: bytes, path: str) -> str:
     if controls > max(8, len(text[:20000]) // 100):
         raise IngestError(path, "looks like a binary file, not text")
     return text
+
+
+# C0 controls other than tab and newline, DEL and C1 controls: never prose, and a NUL cuts text in other tools.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def without_controls(text: str) -> str:
+    """Extracted text (PDF, DOCX) without control characters; a form feed or vertical tab becomes a newline."""
+    return _CONTROLS.sub("", text.replace("\f", "\n").replace("\v", "\n"))
+
+
+# UTF-8 read as Windows-1252 ("â€™" for "’", "Ã©" for "é"), the Unicode replacement character and the
+# private-use area (glyphs a PDF font maps to no character): the marks of text that did not extract.
+_MOJIBAKE = re.compile(r"[ÃÂâ][\u0080-\u00bf\u20ac\u201a-\u2122\u0152\u0153\u0160\u0161\u0178\u017d\u017e]")
+_UNDECODED = re.compile(r"[\ufffd\ue000-\uf8ff]")
+
+
+def garbled_warning(text: str, max_share: float) -> str | None:
+    """A warning when more than ``max_share`` of the text's non-space characters look mis-decoded."""
+    chars = sum(1 for ch in text if not ch.isspace()) or 1
+    mojibake, undecoded = len(_MOJIBAKE.findall(text)), len(_UNDECODED.findall(text))
+    letters = sum(1 for ch in text if ch.isalpha())
+    if undecoded / chars > max_share:
+        return (f"{undecoded} characters did not extract (replacement or private-use characters: a font without "
+                "a text mapping?); check the stored text, or OCR the file")
+    if 2 * mojibake / chars > max_share:
+        return f"looks mis-decoded ({mojibake} sequences such as 'â€™' for an apostrophe); check the stored text"
+    if letters / chars < 0.5:
+        return f"only {letters / chars:.0%} of its characters are letters: the text may be garbled; check the stored text"
+    return None
