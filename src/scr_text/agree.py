@@ -7,7 +7,8 @@ passages both rated, and alpha uses every passage at least two coders rated (Kri
 
 Per code, a coder's value for a passage is 0/1. Over all codes (``ALL``), it is the set of codes the coder
 gave the passage, one nominal category per distinct set: on data with one code per passage this is the
-textbook multi-category statistic, and codes nobody used never enter it.
+textbook multi-category statistic, and codes nobody used never enter it. ``ALL (passage x code)`` pools the
+per-code decisions instead, every passage x code in use one unit: partial credit where sets overlap.
 """
 from __future__ import annotations
 
@@ -23,12 +24,18 @@ def pair_stats(table: np.ndarray) -> dict[str, float]:
     """Percentage agreement, Cohen's kappa and Gwet's AC1 from a q x q table (rows: coder A's category,
     columns: coder B's); NaN where undefined. AC1 uses the q categories of the table."""
     table = np.asarray(table, dtype=float)
-    n = table.sum()
+    return _pair_stats(np.trace(table), table.sum(axis=1), table.sum(axis=0))
+
+
+def _pair_stats(agreed: float, rows: np.ndarray, cols: np.ndarray) -> dict[str, float]:
+    """The same from what the statistics need: the agreeing count and each coder's count per category (the
+    bootstrap sums these per review, which is far smaller than a table per review)."""
+    n = rows.sum()
     if n == 0:
         return {"percent_agreement": np.nan, "cohen_kappa": np.nan, "gwet_ac1": np.nan}
-    q = len(table)
-    po = np.trace(table) / n
-    pa, pb = table.sum(axis=1) / n, table.sum(axis=0) / n  # each coder's category rates
+    q = len(rows)
+    po = agreed / n
+    pa, pb = rows / n, cols / n  # each coder's category rates
     pe_kappa = float(pa @ pb)
     kappa = (po - pe_kappa) / (1 - pe_kappa) if pe_kappa < 1 else np.nan
     pi = (pa + pb) / 2
@@ -93,6 +100,18 @@ class Units:
         return out, max(len(index), 1)
 
 
+    def used_codes(self) -> list[int]:
+        """Columns of the codes some coder gave some rated passage."""
+        return [j for j in range(len(self.codes)) if any((m[:, j].astype(bool) & self.rated[c]).any()
+                                                          for c, m in self.data.items())]
+
+    def pooled(self) -> tuple[np.ndarray, int]:
+        """(n_coders, n_units x n_used_codes) 0/1 (MISSING where unrated): every passage x code in use as a unit."""
+        used = self.used_codes()
+        out = np.stack([np.where(self.rated[c][:, None], self.data[c][:, used], MISSING).reshape(-1) for c in self.coders])
+        return out.astype(int), 2
+
+
 def build_units(codings: dict[str, dict[tuple[str, int], list[str]]], codes: list[str]) -> Units:
     """Units from coder -> {(doc_id, passage): codes}; a passage absent from a coder's dict is unrated."""
     coders = list(codings)
@@ -122,9 +141,13 @@ def agreement(units: Units, n_boot: int = 500, seed: int = 0) -> list[dict]:
     n_groups = len(doc_ids)
     weights = rng.multinomial(n_groups, np.full(n_groups, 1 / n_groups), size=n_boot) if n_groups else np.zeros((0, 0))
     rows = []
-    targets = [(code, [j]) for j, code in enumerate(units.codes)] + [("ALL", list(range(len(units.codes))))]
-    for code, cols in targets:
-        values, q = units.values(cols)
+    every = list(range(len(units.codes)))
+    per_passage = len(units.used_codes())
+    # (name, values, categories, each unit's review, binary?, units per passage)
+    targets = [(code, *units.values([j]), groups, True, 1) for j, code in enumerate(units.codes)]
+    targets.append(("ALL", *units.values(every), groups, False, 1))
+    targets.append(("ALL (passage x code)", *units.pooled(), np.repeat(groups, per_passage), True, per_passage))
+    for code, values, q, unit_groups, binary, per in targets:
         rated = values != MISSING
         # Alpha over all coders: the krippendorff package for the figure, the weighted form for the bootstrap.
         observed = values[rated]
@@ -134,17 +157,21 @@ def agreement(units: Units, n_boot: int = 500, seed: int = 0) -> list[dict]:
         else:
             alpha = np.nan
         counts = np.stack([(values == k).sum(axis=0) for k in range(q)], axis=1)
-        alpha_boot = [alpha_nominal(counts, w[groups]) for w in weights]
+        alpha_boot = [alpha_nominal(counts, w[unit_groups]) for w in weights]
         for (i, a), (j, b) in combinations(enumerate(units.coders), 2):
             both = rated[i] & rated[j]
-            tables = np.zeros((n_groups, q, q))
-            np.add.at(tables, (groups[both], values[i, both], values[j, both]), 1)
-            if len(cols) > 1:  # over all codes, the pair's own categories (as if the two were compared alone)
-                used = (tables.sum(axis=(0, 1)) + tables.sum(axis=(0, 2))) > 0
-                tables = tables[:, used][:, :, used]
-            point = pair_stats(tables.sum(axis=0))
-            boot = [pair_stats(np.tensordot(w, tables, axes=1)) for w in weights]
-            row = {"code": code, "coder_a": a, "coder_b": b, "n_passages": int(both.sum()), **point,
+            g, va, vb = unit_groups[both], values[i, both], values[j, both]
+            # Per review: the agreeing count and each coder's count per category.
+            agreed, rows_, cols_ = np.zeros(n_groups), np.zeros((n_groups, q)), np.zeros((n_groups, q))
+            np.add.at(agreed, g, (va == vb).astype(float))
+            np.add.at(rows_, (g, va), 1)
+            np.add.at(cols_, (g, vb), 1)
+            if not binary:  # code sets: the pair's own categories (as if the two were compared alone)
+                used = (rows_.sum(axis=0) + cols_.sum(axis=0)) > 0
+                rows_, cols_ = rows_[:, used], cols_[:, used]
+            point = _pair_stats(agreed.sum(), rows_.sum(axis=0), cols_.sum(axis=0))
+            boot = [_pair_stats(w @ agreed, w @ rows_, w @ cols_) for w in weights]
+            row = {"code": code, "coder_a": a, "coder_b": b, "n_passages": int(both.sum()) // max(per, 1), **point,
                    "krippendorff_alpha": alpha}
             for stat in ("percent_agreement", "cohen_kappa", "gwet_ac1"):
                 row[f"{stat}_ci_low"], row[f"{stat}_ci_high"] = _interval([r[stat] for r in boot])
