@@ -81,9 +81,11 @@ def server(app_store):
     s.stop()
 
 
-def new_page(browser, server, remote_requests):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.on("dialog", lambda d: d.accept("analyst1"))
+def new_page(browser, server, remote_requests, coder: str | None = "analyst1", context=None):
+    page = context.new_page() if context else browser.new_page(viewport={"width": 1400, "height": 1000})
+    if coder:  # as if this browser had chosen the coder before
+        page.add_init_script(f"localStorage.setItem('scrCoder', {json.dumps(coder)})")
+        page.on("dialog", lambda d: d.accept(coder))
 
     def route(r):
         if r.request.url.startswith(server.url) or r.request.url.startswith(("data:", "blob:")):
@@ -358,4 +360,70 @@ def test_a_20000_word_review_renders_quickly(browser, server, corpus_dir, tmp_pa
                                                                "navigation": json.loads(nav)}, indent=1))
     print(f"\n20,000-word review ({words} words, {n} passages) ready in {seconds:.2f} s")
     assert n > 150
+    page.close()
+
+
+def test_coders_are_chosen_keys_need_no_modifier_and_every_decision_undoes(browser, server, tmp_path):
+    remote: list[str] = []
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = new_page(browser, server, remote, coder=None, context=context)
+    conn = sqlite3.connect(server.store)
+    doc = conn.execute("SELECT doc_id FROM documents ORDER BY doc_id").fetchone()[0]
+    page.goto(f"{server.url}/review/{doc}")
+    page.wait_for_selector("body[data-ready='1']")
+    # No coder chosen: a decision is not saved, and no prompt loops; the page says what to do.
+    page.locator(".sugg.pending button.accept").first.click()
+    assert page.locator("#coder-needed").is_visible() and page.locator(".sugg.accepted").count() == 0
+    # Add a coder once; it is stored and chosen in every tab of this browser.
+    page.once("dialog", lambda d: d.accept("Sam Reviewer"))
+    page.select_option("#coder-select", "+")
+    page.wait_for_function("document.querySelector('#coder-select').value === 'Sam Reviewer'")
+    page.wait_for_selector("body[data-ready='1']")
+    listed = json.loads(urllib.request.urlopen(server.url + "/api/coders").read())["coders"]
+    assert "Sam Reviewer" in listed
+    other = new_page(browser, server, remote, coder=None, context=context)
+    other.goto(server.url + "/")
+    other.wait_for_function("document.querySelector('#coder-select').value === 'Sam Reviewer'")
+    other.close()
+    # Ctrl+A and Ctrl+R are the browser's, not accept and reject.
+    row = page.locator(".psg").filter(has=page.locator(".sugg.pending")).first
+    row.click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Control+r")
+    page.wait_for_timeout(300)
+    assert page.locator(".sugg.accepted, .sugg.rejected").count() == 0
+    # After adding a code from the list, the keys act on the page again, not on the list.
+    row.locator("select.add-code").select_option("recording")
+    page.wait_for_selector(".sugg.added")
+    assert row.locator("select.add-code").input_value() == ""
+    page.keyboard.press("a")
+    page.wait_for_selector(".sugg.accepted")
+    assert page.locator(".sugg.added").count() == 1
+    # Undo takes back the accept, then the add; the store holds no decision and no code of Sam's.
+    page.keyboard.press("u")
+    page.wait_for_function("document.querySelectorAll('.sugg.accepted').length === 0")
+    page.click("#undo")
+    page.wait_for_function("document.querySelectorAll('.sugg.added').length === 0")
+    assert conn.execute("SELECT COUNT(*) FROM decisions WHERE coder='Sam Reviewer'").fetchone()[0] == 0
+    assert conn.execute("SELECT COUNT(*) FROM codings WHERE coder='Sam Reviewer' AND codes != '[]'").fetchone()[0] == 0
+    assert remote == []
+    context.close()
+
+
+def test_agreement_page_compares_each_pair_on_its_own_overlap(browser, server, tmp_path):
+    # A coder who has coded one review only: the page is not blank, and that pair counts that review's passages.
+    conn = sqlite3.connect(server.store)
+    doc = conn.execute("SELECT doc_id FROM documents ORDER BY doc_id").fetchone()[0]
+    passages = conn.execute("SELECT idx, start, end FROM passages WHERE doc_id=? ORDER BY idx", (doc,)).fetchall()
+    f = tmp_path / "one.jsonl"
+    f.write_text("".join(json.dumps({"doc_id": doc, "start": s, "end": e, "codes": ["planning"] if i % 2 else []}) + "\n"
+                         for i, s, e in passages))
+    res = subprocess.run([sys.executable, "-m", "scr_text", "--store", str(server.store), "import-coding", str(f),
+                          "--coder", "one_review"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    page = new_page(browser, server, [])
+    page.goto(server.url + "/agreement")
+    table = page.locator("table.agreement").first
+    row = table.locator("tr", has_text="one_review").filter(has_text="model").first
+    assert row.locator("td").nth(3).inner_text().strip() == str(len(passages))
     page.close()

@@ -150,10 +150,12 @@ def agreement(units: Units, n_boot: int = 500, seed: int = 0) -> list[dict]:
     for code, values, q, unit_groups, binary, per in targets:
         rated = values != MISSING
         # Alpha over all coders: the krippendorff package for the figure, the weighted form for the bootstrap.
-        observed = values[rated]
+        # Only units two or more coders rated can pair; the package is slow on the others, which change nothing.
+        pairable = rated.sum(axis=0) >= 2
+        observed = values[:, pairable][rated[:, pairable]]
         if observed.size and len(np.unique(observed)) > 1:
-            alpha = float(krippendorff.alpha(reliability_data=np.where(rated, values, np.nan).astype(float),
-                                             level_of_measurement="nominal"))
+            alpha = float(krippendorff.alpha(
+                reliability_data=np.where(rated, values, np.nan)[:, pairable].astype(float), level_of_measurement="nominal"))
         else:
             alpha = np.nan
         counts = np.stack([(values == k).sum(axis=0) for k in range(q)], axis=1)

@@ -129,6 +129,14 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (type, text)
     );
     """,
+    # 6: the coders of this project, chosen in the web app rather than typed at each decision
+    """
+    CREATE TABLE coder_names (
+        name TEXT PRIMARY KEY,
+        added_at TEXT NOT NULL
+    );
+    INSERT OR IGNORE INTO coder_names SELECT DISTINCT coder, datetime('now') FROM codings;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -362,8 +370,9 @@ class Store:
                                  [(coder, doc_id, i, json.dumps(sorted(coded.get(i, []))), source, _now()) for i in passages])
 
     def decide(self, coder: str, doc_id: str, passage: int, code: str, decision: str) -> list[str]:
-        """Record an analyst's decision on one code of one passage (accept, reject, add, remove) and keep the
-        coder's codes for that passage in step, in one transaction; returns the passage's codes."""
+        """Record an analyst's decision on one code of one passage (accept, reject, add, remove; clear takes
+        the decision back, leaving the code undecided) and keep the coder's codes for that passage in step,
+        in one transaction; returns the passage's codes."""
         with self.transaction() as conn:
             row = conn.execute("SELECT codes FROM codings WHERE coder=? AND doc_id=? AND passage=?",
                                (coder, doc_id, passage)).fetchone()
@@ -372,7 +381,13 @@ class Store:
                 codes.add(code)
             else:
                 codes.discard(code)
-            conn.execute("INSERT OR REPLACE INTO decisions VALUES (?,?,?,?,?,?)", (coder, doc_id, passage, code, decision, _now()))
+            conn.execute("INSERT OR IGNORE INTO coder_names VALUES (?,?)", (coder, _now()))
+            if decision == "clear":
+                conn.execute("DELETE FROM decisions WHERE coder=? AND doc_id=? AND passage=? AND code=?",
+                             (coder, doc_id, passage, code))
+            else:
+                conn.execute("INSERT OR REPLACE INTO decisions VALUES (?,?,?,?,?,?)",
+                             (coder, doc_id, passage, code, decision, _now()))
             conn.execute("INSERT OR REPLACE INTO codings VALUES (?,?,?,?,?,?)",
                          (coder, doc_id, passage, json.dumps(sorted(codes)), "manual", _now()))
             # The coder has now seen this review: its other passages count as coded (with no codes) for agreement.
@@ -408,6 +423,15 @@ class Store:
         cols = ("type", "text", "coder", "reason", "dismissed_at")
         return [dict(zip(cols, r)) for r in self.conn.execute(
             f"SELECT {', '.join(cols)} FROM guard_dismissals ORDER BY type, text")]
+
+    def add_coder(self, name: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO coder_names VALUES (?,?)", (name, _now()))
+
+    def coder_names(self) -> list[str]:
+        """Everyone who may code here: the coders added in the web app and everyone with coding in the store."""
+        added = [r[0] for r in self.conn.execute("SELECT name FROM coder_names")]
+        return sorted(set(added) | set(self.coders()), key=str.lower)
 
     def coders(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT coder FROM codings ORDER BY coder")]

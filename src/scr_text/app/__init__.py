@@ -157,8 +157,8 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
         body = await json_object(request)
         coder = str(body.get("coder", "")).strip()
         code, verdict = body.get("code"), body.get("decision")
-        if not coder or code not in codebook.ids or verdict not in ("accept", "reject", "add", "remove"):
-            raise HTTPException(400, "needs coder, a codebook code and decision accept|reject|add|remove")
+        if not coder or code not in codebook.ids or verdict not in ("accept", "reject", "add", "remove", "clear"):
+            raise HTTPException(400, "needs coder, a codebook code and decision accept|reject|add|remove|clear")
         try:
             passage = int(body.get("passage"))
         except (TypeError, ValueError):
@@ -168,6 +168,22 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
             if not any(p.index == passage for p in s.passages(doc_id)):
                 raise HTTPException(404, "no such passage")
             return {"codes": s.decide(coder, doc_id, passage, code, verdict)}
+
+    @app.get("/api/coders")
+    def coders():
+        with store() as s:
+            return {"coders": s.coder_names()}
+
+    @app.post("/api/coders")
+    async def add_coder(request: Request):
+        from ..coders import MODEL_CODER
+
+        name = " ".join(str((await json_object(request)).get("name", "")).split())
+        if not name or len(name) > 60 or name == MODEL_CODER:
+            raise HTTPException(400, f"a coder's name is 1 to 60 characters and not '{MODEL_CODER}'")
+        with store() as s:
+            s.add_coder(name)
+            return {"coders": s.coder_names()}
 
     @app.post("/api/fact")
     async def fact(request: Request):
