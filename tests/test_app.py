@@ -152,6 +152,14 @@ def test_upload_review_decide_reload_restart_and_corpus_views(browser, server, t
     page.reload()
     page.wait_for_selector("body[data-ready='1']")
     assert page.locator('tr[data-fact="law"] select').input_value() == "private"
+    assert page.locator('tr[data-fact="law"] .model-value').inner_text().startswith("model:")
+    # The correction is what the facts export (and the prevalence table built from the same rows) uses.
+    import csv
+    import io
+
+    exported = list(csv.DictReader(io.StringIO(urllib.request.urlopen(server.url + "/export/facts.csv").read().decode())))
+    mine = next(r for r in exported if r["doc_id"] == "submission_e2e")
+    assert mine["law"] == "private" and "law: analyst1" in mine["corrected_by"]
     page.screenshot(path=str(artifacts / "app_review_after.png"), full_page=True)
     # The store holds the analyst's coding for agreement and training.
     conn = sqlite3.connect(server.store)
@@ -426,4 +434,27 @@ def test_agreement_page_compares_each_pair_on_its_own_overlap(browser, server, t
     table = page.locator("table.agreement").first
     row = table.locator("tr", has_text="one_review").filter(has_text="model").first
     assert row.locator("td").nth(3).inner_text().strip() == str(len(passages))
+    page.close()
+
+
+def test_bad_uploads_and_lost_jobs_get_a_page_not_json(browser, server, tmp_path):
+    page = new_page(browser, server, [])
+    page.goto(server.url + "/")
+    bad = tmp_path / "minutes.exe"
+    bad.write_bytes(b"MZ not a review")
+    page.set_input_files("#upload-file", str(bad))
+    page.click("#upload-button")
+    page.wait_for_selector("#error-message")
+    assert "upload a .txt, .md, .docx or .pdf" in page.inner_text("#error-message")
+    assert page.locator("nav a", has_text="Reviews").count() == 1  # a page of the app, with its navigation
+    # A job the app no longer knows (it was restarted): the job page says so, and so does a page left polling.
+    page.goto(server.url + "/jobs/0123456789abcdef")
+    assert "Upload the file again" in page.inner_text("#error-message")
+    page.goto(server.url + "/")
+    review = tmp_path / "lost_job.txt"
+    review.write_text("\n\n".join(PARAGRAPHS) + "\n", encoding="utf-8")
+    page.route("**/api/jobs/**", lambda r: r.fulfill(status=404, content_type="application/json", body='{"detail": "no such job"}'))
+    page.set_input_files("#upload-file", str(review))
+    page.click("#upload-button")
+    page.wait_for_function("document.getElementById('error').textContent.includes('Upload the file again')")
     page.close()

@@ -62,7 +62,24 @@ def facts_for_stored(store: Store, doc_ids: list[str], tag_rows: list[dict], set
         items = [(f.doc_id, f.row(), evidence_of(f)) for f in extractor.predict(reviews)]
         store.put_facts(key, items)
         cached.update({d: (row, ev) for d, row, ev in items})
-    return [cached[d] for d in doc_ids]
+    corrections = store.latest_fact_corrections(doc_ids)  # the analysts' word over the model's
+    return [with_corrections(*cached[d], corrections.get(d, {})) for d in doc_ids]
+
+
+def with_corrections(row: dict, evidence: dict, corrections: dict[str, tuple[str, str]]) -> tuple[dict, dict]:
+    """An analyst's correction replaces the model's value in the row that tables and exports use; the model's
+    value and confidence stay in the evidence, with who corrected it. ``corrected_by`` lists the facts set by hand."""
+    if not corrections:
+        return row, evidence
+    row, evidence = dict(row), {k: dict(v) if isinstance(v, dict) else v for k, v in evidence.items()}
+    for fact, (value, coder) in sorted(corrections.items()):
+        if fact in row:
+            evidence.setdefault(fact, {}).update({"model_value": row[fact], "corrected_by": coder})
+            row[fact] = value
+            if f"{fact}_confidence" in row:  # a confidence is the model's, and this value is not
+                row[f"{fact}_confidence"] = None
+    row["corrected_by"] = "; ".join(f"{f}: {c}" for f, (_, c) in sorted(corrections.items()) if f in row)
+    return row, evidence
 
 
 def evidence_of(facts) -> dict:

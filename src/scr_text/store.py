@@ -403,6 +403,16 @@ class Store:
         with self.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO fact_corrections VALUES (?,?,?,?,?)", (coder, doc_id, fact, value, _now()))
 
+    def latest_fact_corrections(self, doc_ids: Sequence[str]) -> dict[str, dict[str, tuple[str, str]]]:
+        """doc -> fact -> (value, coder): each fact's latest correction by any coder."""
+        out: dict[str, dict[str, tuple[str, str]]] = {}
+        wanted = set(doc_ids)
+        for coder, doc_id, fact, value in self.conn.execute(
+                "SELECT coder, doc_id, fact, value FROM fact_corrections ORDER BY corrected_at, rowid"):
+            if doc_id in wanted:
+                out.setdefault(doc_id, {})[fact] = (value, coder)
+        return out
+
     def fact_corrections(self, coder: str, doc_id: str) -> dict[str, str]:
         return dict(self.conn.execute("SELECT fact, value FROM fact_corrections WHERE coder=? AND doc_id=?", (coder, doc_id)))
 

@@ -67,9 +67,25 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
+    def wants_page(request: Request) -> bool:
+        """A person's browser on a page or form (not the page's own API calls) gets a page, not JSON."""
+        return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+    def error_page(status: int, message: str) -> HTMLResponse:
+        return HTMLResponse(render_template("app_error.html.j2", codebook=codebook, status=status, message=message),
+                            status_code=status)
+
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError):
+        if wants_page(request):
+            return error_page(400, str(exc))
         return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        if wants_page(request):
+            return error_page(exc.status_code, str(exc.detail))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
     @app.get("/", response_class=HTMLResponse)
     def home():
@@ -103,8 +119,9 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
     @app.get("/jobs/{job_id}", response_class=HTMLResponse)
     def job_page(job_id: str):
         job = jobs.get(job_id)
-        if job is None:
-            raise HTTPException(404, "no such job")
+        if job is None:  # jobs live in memory: a restart of the app forgets them
+            raise HTTPException(404, "No such upload job: it may have been running when the app was restarted. "
+                                     "Upload the file again.")
         return page("app_job.html.j2", job=job)
 
     @app.get("/api/jobs/{job_id}")
