@@ -61,7 +61,11 @@ class Server:
 
     def stop(self):
         self.proc.terminate()
-        self.proc.wait(timeout=20)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a background job (a new cluster map) still finishing: stop it
+            self.proc.kill()
+            self.proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +174,10 @@ def test_upload_review_decide_reload_restart_and_corpus_views(browser, server, t
     page.goto(server.url + "/clusters", timeout=240000)  # the first map over this store is made on demand
     page.wait_for_selector("#map-all .main-svg", timeout=120000)
     page.screenshot(path=str(artifacts / "app_clusters.png"))
+    assert page.locator("nav a", has_text="Prevalence").count() == 1  # the app's navigation on the report page
+    # A point on the map opens its passage in the review view (plotly's click event, as a click on it sends).
+    page.evaluate("document.getElementById('map-all').emit('plotly_click', {points: [{customdata: ['submission_e2e', 1]}]})")
+    page.wait_for_url(f"{server.url}/review/submission_e2e#p-1")
     page.goto(server.url + "/agreement")
     table = page.locator("table.agreement").first
     assert "analyst1" in table.inner_text() and "model" in table.inner_text()
@@ -177,7 +185,7 @@ def test_upload_review_decide_reload_restart_and_corpus_views(browser, server, t
     page.locator("a", has_text="disagreements").first.click()
     page.wait_for_selector("#disagreements")
     page.goto(server.url + "/prevalence")
-    assert "prevalence" in page.title().lower()
+    assert "prevalence" in page.title().lower() and page.locator("nav a", has_text="Cluster map").count() == 1
     assert remote == []
     page.close()
 

@@ -82,8 +82,19 @@ def cluster_page(store: Store, settings: Settings, codebook: Codebook, model_key
                                 f"{len(covered)} of {len(docs)} reviews; a new one is being made: reload in a minute.</p>", 1)
     else:
         html = make_cluster_map(store, settings, codebook, model_key, model_name)
-    # Exemplar links open the passage in the review view rather than the report's own copy of the text.
-    return re.sub(r'href="#p-([^"]+?)-(\d+)"', lambda m: f'href="/review/{m.group(1)}#p-{m.group(2)}"', html)
+    # Exemplar links and map points open the passage in the review view rather than the report's own copy.
+    html = re.sub(r'href="#p-([^"]+?)-(\d+)"', lambda m: f'href="/review/{m.group(1)}#p-{m.group(2)}"', html)
+    return with_app_nav(html, "<script>window.scrPassageHref = (doc, i) => '/review/' + encodeURIComponent(doc) + '#p-' + i;</script>")
+
+
+# The corpus reports are standalone pages; in the app they get its navigation bar.
+_APP_NAV = ('<nav style="display:flex;gap:1rem;border-bottom:1px solid #ddd;padding:.3rem 0 .5rem;margin-bottom:1rem">'
+            '<strong>scr-text</strong><a href="/">Reviews</a><a href="/clusters">Cluster map</a>'
+            '<a href="/prevalence">Prevalence</a><a href="/agreement">Agreement</a></nav>')
+
+
+def with_app_nav(html: str, extra: str = "") -> str:
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _APP_NAV + extra, html, count=1)
 
 
 def make_cluster_map(store: Store, settings: Settings, codebook: Codebook, model_key: str, model_name: str) -> str:
@@ -112,7 +123,7 @@ def prevalence_html(store: Store, settings: Settings, codebook: Codebook, model_
     items = facts_for_stored(store, docs, rows, settings, codebook, model_name)
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_prevalence([row for row, _ in items], codebook, Path(tmp))
-        return paths["prevalence_html"].read_text(encoding="utf-8")
+        return with_app_nav(paths["prevalence_html"].read_text(encoding="utf-8"))
 
 
 def agreement_context(store: Store, settings: Settings, codebook: Codebook, model_key: str, code: str | None,

@@ -34,6 +34,7 @@ def _figure(idx, result, passages, decided, codebook, include_js: bool) -> str:
         fig.add_trace(go.Scattergl(
             x=result.coords[ks, 0], y=result.coords[ks, 1], mode="markers", name=name, visible=(kind == "cluster"),
             text=[hover[k] for k in ks], hoverinfo="text",
+            customdata=[[view_passages[k].doc_id, view_passages[k].index] for k in ks],
             marker={"size": 6, "opacity": 0.8, **({"color": "#bbbbbb"} if key == -1 else {})}))
     n_cluster = sum(1 for g in groups if g[0] == "cluster")
     fig.update_layout(
@@ -45,7 +46,13 @@ def _figure(idx, result, passages, decided, codebook, include_js: bool) -> str:
             {"label": "colour by code", "method": "update",
              "args": [{"visible": [i >= n_cluster for i in range(len(groups))]}]},
         ]}])
-    return fig.to_html(include_plotlyjs=include_js, full_html=False, div_id=f"map-{result.view}")
+    # A click on a point opens its passage: in the report, its copy below; in the web app (which defines
+    # scrPassageHref), the review view.
+    click = ("document.getElementById('{plot_id}').on('plotly_click', function (ev) {"
+             " var d = ev.points[0].customdata, here = 'p-' + d[0] + '-' + d[1];"
+             " if (window.scrPassageHref) location.href = window.scrPassageHref(d[0], d[1]);"
+             " else if (document.getElementById(here)) location.hash = here; });")
+    return fig.to_html(include_plotlyjs=include_js, full_html=False, div_id=f"map-{result.view}", post_script=click)
 
 
 def _review_html(text: str, passages) -> Markup:
