@@ -89,7 +89,6 @@ def new_page(browser, server, remote_requests, coder: str | None = "analyst1", c
     page = context.new_page() if context else browser.new_page(viewport={"width": 1400, "height": 1000})
     if coder:  # as if this browser had chosen the coder before
         page.add_init_script(f"localStorage.setItem('scrCoder', {json.dumps(coder)})")
-        page.on("dialog", lambda d: d.accept(coder))
 
     def route(r):
         if r.request.url.startswith(server.url) or r.request.url.startswith(("data:", "blob:")):
@@ -465,4 +464,29 @@ def test_bad_uploads_and_lost_jobs_get_a_page_not_json(browser, server, tmp_path
     page.set_input_files("#upload-file", str(review))
     page.click("#upload-button")
     page.wait_for_function("document.getElementById('error').textContent.includes('Upload the file again')")
+    page.close()
+
+
+def test_a_review_stored_twice_is_flagged_and_can_be_renamed_and_deleted(browser, server, tmp_path):
+    paragraphs = [p.replace("Child A", "Child M") for p in PARAGRAPHS]  # not a review other tests store
+    txt = tmp_path / "twice_a.txt"
+    txt.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    docx = make_docx(tmp_path / "twice_b.docx", paragraphs)
+    for f in (txt, docx):
+        res = subprocess.run([sys.executable, "-m", "scr_text", "--store", str(server.store), "ingest", str(f)],
+                             capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+    page = new_page(browser, server, [])
+    page.goto(server.url + "/review/twice_b")
+    page.wait_for_selector("body[data-ready='1']")
+    assert "twice_a" in page.inner_text(".similar")
+    page.once("dialog", lambda d: d.accept("twice (Word copy)"))
+    page.click("#rename-review")
+    page.wait_for_url("**/review/twice%20(Word%20copy)*")
+    page.wait_for_selector("body[data-ready='1']")
+    page.once("dialog", lambda d: d.accept())
+    page.click("#delete-review")
+    page.wait_for_url(server.url + "/")
+    listed = page.inner_text("table")
+    assert "twice_a" in listed and "twice (Word copy)" not in listed and "twice_b" not in listed
     page.close()

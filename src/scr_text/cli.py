@@ -661,6 +661,25 @@ def dismissals() -> None:
 
 
 @command()
+def remove(doc_ids: List[str] = typer.Argument(..., help="Stored reviews to remove.")) -> None:
+    """Remove stored reviews with everything kept about them (passages, tags, codings, decisions, facts)."""
+    with ctx().open_store() as store:
+        unknown = [d for d in doc_ids if d not in set(store.doc_ids())]
+        if unknown:
+            raise UserError(f"no stored review called {', '.join(repr(d) for d in unknown)}")
+        store.remove_documents(doc_ids)
+    typer.echo(f"removed {len(doc_ids)} review(s)")
+
+
+@command()
+def rename(old: str = typer.Argument(..., help="A stored review."), new: str = typer.Argument(..., help="Its new id.")) -> None:
+    """Give a stored review another id; its passages, tags, codings, decisions and facts follow."""
+    with ctx().open_store() as store:
+        store.rename_document(old, new)
+    typer.echo(f"{old} -> {new}")
+
+
+@command()
 def redact(
     inputs: List[Path] = typer.Argument(..., help="Files (.txt .md .docx .pdf) or folders."),
     out: Path = typer.Option(..., "--out", help="Folder for the redacted copies (<doc_id>.txt, UTF-8)."),

@@ -4,6 +4,7 @@ transaction, so a killed process leaves the store as it was before that write.""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -129,8 +130,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (type, text)
     );
     """,
-    # 6: the coders of this project, chosen in the web app rather than typed at each decision
+    # 6: the coders of this project, chosen in the web app rather than typed at each decision; passages found
+    # by their text (reviews stored twice)
     """
+    CREATE INDEX passages_text_sha ON passages(text_sha);
     CREATE TABLE coder_names (
         name TEXT PRIMARY KEY,
         added_at TEXT NOT NULL
@@ -277,9 +280,35 @@ class Store:
     def remove_documents(self, doc_ids: Sequence[str]) -> None:
         """Remove reviews with everything kept about them (passages, tags, codings, decisions, facts)."""
         with self.transaction() as conn:
-            for table in ("codings", "decisions", "fact_corrections", "tags", "facts"):
+            for table in self._DOC_TABLES:
                 conn.executemany(f"DELETE FROM {table} WHERE doc_id=?", [(d,) for d in doc_ids])
             conn.executemany("DELETE FROM documents WHERE doc_id=?", [(d,) for d in doc_ids])
+
+    _DOC_TABLES = ("passages", "tags", "codings", "decisions", "fact_corrections", "facts")
+
+    def rename_document(self, old: str, new: str) -> None:
+        """Give a review another id, with everything kept about it."""
+        if not new.strip() or new != new.strip() or len(new) > 120 or re.search(r"[/\\\x00-\x1f]", new):
+            raise UserError(f"'{new}' cannot be a review id (1 to 120 characters, no slashes or control characters)")
+        with self.transaction() as conn:
+            if conn.execute("SELECT 1 FROM documents WHERE doc_id=?", (new,)).fetchone():
+                raise UserError(f"a review called '{new}' is already stored")
+            conn.execute("PRAGMA defer_foreign_keys=ON")  # the children follow within this transaction
+            if conn.execute("UPDATE documents SET doc_id=? WHERE doc_id=?", (new, old)).rowcount == 0:
+                raise UserError(f"no review called '{old}'")
+            for table in self._DOC_TABLES:
+                conn.execute(f"UPDATE {table} SET doc_id=? WHERE doc_id=?", (new, old))
+
+    def similar_reviews(self, doc_id: str, min_share: float) -> list[tuple[str, float]]:
+        """Other stored reviews holding at least ``min_share`` of this review's passages word for word (the
+        same review uploaded again in another format, say), most alike first."""
+        n = self.conn.execute("SELECT COUNT(*) FROM passages WHERE doc_id=?", (doc_id,)).fetchone()[0]
+        if not n:
+            return []
+        rows = self.conn.execute(
+            "SELECT b.doc_id, COUNT(DISTINCT a.idx) FROM passages a JOIN passages b ON b.text_sha = a.text_sha "
+            "AND b.doc_id != a.doc_id WHERE a.doc_id=? GROUP BY b.doc_id", (doc_id,)).fetchall()
+        return sorted(((d, k / n) for d, k in rows if k / n >= min_share), key=lambda x: -x[1])
 
     def doc_ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT doc_id FROM documents ORDER BY doc_id")]

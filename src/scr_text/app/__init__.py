@@ -186,6 +186,21 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
                 raise HTTPException(404, "no such passage")
             return {"codes": s.decide(coder, doc_id, passage, code, verdict)}
 
+    @app.post("/api/review/{doc_id}/rename")
+    async def rename_review(doc_id: str, request: Request):
+        name = str((await json_object(request)).get("name", ""))
+        with store() as s:
+            s.rename_document(doc_id, name)  # a bad or taken name is a UserError: 400 with the reason
+        return {"doc_id": name}
+
+    @app.post("/api/review/{doc_id}/delete")
+    def delete_review(doc_id: str):
+        with store() as s:
+            if doc_id not in s.doc_ids():
+                raise HTTPException(404, "no such review")
+            s.remove_documents([doc_id])
+        return {"deleted": doc_id}
+
     @app.get("/api/coders")
     def coders():
         with store() as s:
