@@ -490,3 +490,51 @@ def test_a_review_stored_twice_is_flagged_and_can_be_renamed_and_deleted(browser
     listed = page.inner_text("table")
     assert "twice_a" in listed and "twice (Word copy)" not in listed and "twice_b" not in listed
     page.close()
+
+
+def test_coding_tools_find_filter_bulk_accept_export_and_corpus_search(browser, server, tmp_path):
+    page = new_page(browser, server, [], coder="tools_coder")
+    conn = sqlite3.connect(server.store)
+    doc = conn.execute("SELECT doc_id FROM documents ORDER BY doc_id").fetchone()[0]
+    page.goto(f"{server.url}/review/{doc}")
+    page.wait_for_selector("body[data-ready='1']")
+    total = page.locator(".psg").count()
+    # Colours and definitions at hand.
+    first = page.locator(".sugg .name").first
+    assert "solid" in first.evaluate("e => getComputedStyle(e).borderLeftStyle") and first.get_attribute("title")
+    # Find within the review.
+    word = "police"
+    page.fill("#find", word)
+    shown = page.locator(".psg:not([hidden])")
+    assert 0 < shown.count() < total
+    assert all(word in t.lower() for t in shown.locator(".text").all_inner_texts())
+    page.fill("#find", "")
+    # Filter by a code the model suggests here, then accept all its pending suggestions at once.
+    code = page.locator(".sugg.pending").first.get_attribute("data-code")
+    page.select_option("#filter-code", code)
+    with_code = page.locator(".psg:not([hidden])").count()
+    assert with_code >= 1 and page.locator(f".psg:not([hidden]) .sugg[data-code='{code}']").count() == with_code
+    pending = page.locator(f".psg:not([hidden]) .sugg.pending[data-code='{code}']").count()
+    page.click("#bulk-accept")
+    page.wait_for_function(f"document.querySelectorAll(\".sugg.accepted[data-code='{code}']\").length === {pending}")
+    # Filter by decision state: the passages this coder has coded.
+    page.select_option("#filter-code", "")
+    page.select_option("#filter-state", "coded")
+    assert page.locator(".psg:not([hidden])").count() == len(
+        conn.execute("SELECT passage FROM codings WHERE coder='tools_coder' AND doc_id=? AND codes != '[]'", (doc,)).fetchall())
+    # Export this coder's coding of the review.
+    with page.expect_download() as download:
+        page.click("#export-review")
+    import csv
+
+    rows = list(csv.DictReader(open(download.value.path(), encoding="utf-8")))
+    assert len(rows) == total and sum(code in r["coder_codes"].split(";") for r in rows) == pending
+    assert all(r["decisions"] == f"{code}:accept" for r in rows if r["coder_codes"])
+    # Search across the corpus: each hit links into its review.
+    page.goto(server.url + "/search?q=" + word)
+    hits = page.locator(".hit")
+    assert hits.count() > 0 and word in hits.first.locator("mark").inner_text().lower()
+    hits.first.locator("a").click()
+    page.wait_for_selector("body[data-ready='1']")
+    assert "#p-" in page.url
+    page.close()

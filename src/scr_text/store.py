@@ -310,6 +310,12 @@ class Store:
             "AND b.doc_id != a.doc_id WHERE a.doc_id=? GROUP BY b.doc_id", (doc_id,)).fetchall()
         return sorted(((d, k / n) for d, k in rows if k / n >= min_share), key=lambda x: -x[1])
 
+    def search_passages(self, query: str, limit: int) -> list[tuple[str, int, str]]:
+        """(doc_id, passage, text) of passages containing ``query`` (case ignored for ASCII letters)."""
+        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return self.conn.execute("SELECT doc_id, idx, text FROM passages WHERE text LIKE ? ESCAPE '\\' "
+                                 "ORDER BY doc_id, idx LIMIT ?", (pattern, limit)).fetchall()
+
     def doc_ids(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT doc_id FROM documents ORDER BY doc_id")]
 

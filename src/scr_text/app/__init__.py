@@ -250,6 +250,22 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
         with store() as s:
             return page("app_agreement.html.j2", **agreement_context(s, settings, codebook, key(), code, a, b))
 
+    @app.get("/search", response_class=HTMLResponse)
+    def search(q: str = ""):
+        from .views import search_context
+
+        with store() as s:
+            return page("app_search.html.j2", **search_context(s, q))
+
+    @app.get("/export/review/{doc_id}.csv")
+    def export_review(doc_id: str, coder: str = ""):
+        from .views import coded_review_csv
+
+        with store() as s:
+            data = coded_review_csv(s, doc_id, coder.strip(), key())
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", doc_id)
+        return Response(data, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'})
+
     @app.get("/export/{name}")
     def export(name: str):
         from .views import export_bytes

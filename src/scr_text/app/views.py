@@ -27,7 +27,8 @@ def review_context(store: Store, doc_id: str, model_key: str, codebook: Codebook
         for code in r["codes"]:
             items = r["evidence"][code]
             suggestions.append({
-                "code": code, "label": codebook.code(code).label, "score": r["scores"][code],
+                "code": code, "label": codebook.code(code).label, "definition": codebook.code(code).definition,
+                "score": r["scores"][code],
                 "rules": [e["text"] for e in items if e["type"] == "rule"],
                 "exemplars": [e for e in items if e["type"] == "exemplar"],
                 "review": next((e["probability"] for e in items if e["type"] == "review"), None),
@@ -49,7 +50,38 @@ def review_context(store: Store, doc_id: str, model_key: str, codebook: Codebook
     same = float(settings.extra.get("intake", {}).get("same_review_share", 0.8))
     return {"doc_id": doc_id, "passages": passages, "facts": facts, "tagged": bool(rows),
             "similar": [{"doc_id": d, "share": share} for d, share in store.similar_reviews(doc_id, same)],
-            "codes": [{"id": c.id, "label": c.label, "family": c.family} for c in codebook.codes]}
+            "codes": [{"id": c.id, "label": c.label, "family": c.family, "definition": c.definition} for c in codebook.codes]}
+
+
+def search_context(store: Store, query: str, limit: int = 200) -> dict:
+    """Passages across the corpus that contain the query, each with the match marked and a link into its review."""
+    query = query.strip()
+    hits = []
+    for doc_id, passage, text in (store.search_passages(query, limit + 1) if query else []):
+        at = text.lower().find(query.lower())
+        spans = [(at, at + len(query))] if at >= 0 else []
+        hits.append({"doc_id": doc_id, "passage": passage, "html": highlight(text, spans, 0)})
+    return {"query": query, "hits": hits[:limit], "more": len(hits) > limit}
+
+
+def coded_review_csv(store: Store, doc_id: str, coder: str, model_key: str) -> bytes:
+    """One review's passages with the model's codes and one coder's codes and decisions, as CSV."""
+    import pandas as pd
+
+    if doc_id not in store.doc_ids():
+        raise UserError(f"no review called '{doc_id}'")
+    model = {p: codes for (d, p), codes in store.model_codings(model_key).items() if d == doc_id}
+    mine = {p: codes for (d, p), codes in store.codings(coder).items() if d == doc_id} if coder else {}
+    decided: dict[int, list[str]] = {}
+    for (p, code), decision in sorted(store.decisions(coder, doc_id).items()) if coder else []:
+        decided.setdefault(p, []).append(f"{code}:{decision}")
+    rows = [{"doc_id": doc_id, "passage": p.index, "start": p.start, "end": p.end, "text": p.text,
+             "model_codes": ";".join(model.get(p.index, [])),
+             "coder": coder, "coder_codes": ";".join(mine.get(p.index, [])) if p.index in mine else "",
+             "decisions": ";".join(decided.get(p.index, []))} for p in store.passages(doc_id)]
+    buf = io.StringIO()
+    pd.DataFrame(rows).to_csv(buf, index=False)
+    return buf.getvalue().encode("utf-8")
 
 
 def _fact_values() -> dict[str, list[str]]:
@@ -92,7 +124,7 @@ def cluster_page(store: Store, settings: Settings, codebook: Codebook, model_key
 # The corpus reports are standalone pages; in the app they get its navigation bar.
 _APP_NAV = ('<nav style="display:flex;gap:1rem;border-bottom:1px solid #ddd;padding:.3rem 0 .5rem;margin-bottom:1rem">'
             '<strong>scr-text</strong><a href="/">Reviews</a><a href="/clusters">Cluster map</a>'
-            '<a href="/prevalence">Prevalence</a><a href="/agreement">Agreement</a></nav>')
+            '<a href="/prevalence">Prevalence</a><a href="/agreement">Agreement</a><a href="/search">Search</a></nav>')
 
 
 def with_app_nav(html: str, extra: str = "") -> str:
