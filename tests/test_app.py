@@ -522,6 +522,15 @@ def test_coding_tools_find_filter_bulk_accept_export_and_corpus_search(browser, 
     page.select_option("#filter-state", "coded")
     assert page.locator(".psg:not([hidden])").count() == len(
         conn.execute("SELECT passage FROM codings WHERE coder='tools_coder' AND doc_id=? AND codes != '[]'", (doc,)).fetchall())
+    # A memo on a passage is kept (it survives a reload) and exported.
+    memo_row = page.locator(".psg").nth(1)
+    memo_row.locator(".memo-toggle").click()
+    memo_row.locator("textarea.memo").fill("Check the chronology: the dates here disagree with the police record.")
+    page.locator("#find").focus()  # leaving the box saves the memo
+    page.wait_for_function("document.querySelectorAll('.memo-toggle.has-memo').length === 1")
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert "chronology" in page.locator(".psg").nth(1).locator("textarea.memo").input_value()
     # Export this coder's coding of the review.
     with page.expect_download() as download:
         page.click("#export-review")
@@ -530,6 +539,7 @@ def test_coding_tools_find_filter_bulk_accept_export_and_corpus_search(browser, 
     rows = list(csv.DictReader(open(download.value.path(), encoding="utf-8")))
     assert len(rows) == total and sum(code in r["coder_codes"].split(";") for r in rows) == pending
     assert all(r["decisions"] == f"{code}:accept" for r in rows if r["coder_codes"])
+    assert "chronology" in rows[1]["memo"]
     # Search across the corpus: each hit links into its review.
     page.goto(server.url + "/search?q=" + word)
     hits = page.locator(".hit")

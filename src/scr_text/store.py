@@ -131,9 +131,18 @@ MIGRATIONS: list[str] = [
     );
     """,
     # 6: the coders of this project, chosen in the web app rather than typed at each decision; passages found
-    # by their text (reviews stored twice)
+    # by their text (reviews stored twice); a coder's memo on a passage
     """
     CREATE INDEX passages_text_sha ON passages(text_sha);
+    CREATE TABLE memos (
+        coder TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        passage INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (coder, doc_id, passage),
+        FOREIGN KEY (doc_id, passage) REFERENCES passages(doc_id, idx) ON DELETE CASCADE
+    );
     CREATE TABLE coder_names (
         name TEXT PRIMARY KEY,
         added_at TEXT NOT NULL
@@ -284,7 +293,7 @@ class Store:
                 conn.executemany(f"DELETE FROM {table} WHERE doc_id=?", [(d,) for d in doc_ids])
             conn.executemany("DELETE FROM documents WHERE doc_id=?", [(d,) for d in doc_ids])
 
-    _DOC_TABLES = ("passages", "tags", "codings", "decisions", "fact_corrections", "facts")
+    _DOC_TABLES = ("passages", "tags", "codings", "decisions", "fact_corrections", "facts", "memos")
 
     def rename_document(self, old: str, new: str) -> None:
         """Give a review another id, with everything kept about it."""
@@ -429,6 +438,17 @@ class Store:
             conn.execute("INSERT OR IGNORE INTO codings SELECT ?, doc_id, idx, '[]', 'manual', ? FROM passages WHERE doc_id=?",
                          (coder, _now(), doc_id))
         return sorted(codes)
+
+    def set_memo(self, coder: str, doc_id: str, passage: int, text: str) -> None:
+        """A coder's memo on a passage; empty text removes it."""
+        with self.transaction() as conn:
+            if text.strip():
+                conn.execute("INSERT OR REPLACE INTO memos VALUES (?,?,?,?,?)", (coder, doc_id, passage, text, _now()))
+            else:
+                conn.execute("DELETE FROM memos WHERE coder=? AND doc_id=? AND passage=?", (coder, doc_id, passage))
+
+    def memos(self, coder: str, doc_id: str) -> dict[int, str]:
+        return dict(self.conn.execute("SELECT passage, text FROM memos WHERE coder=? AND doc_id=?", (coder, doc_id)))
 
     def decisions(self, coder: str, doc_id: str) -> dict[tuple[int, str], str]:
         return {(p, c): d for p, c, d in self.conn.execute(

@@ -158,7 +158,8 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
             decisions = s.decisions(coder, doc_id)
             codings = {p: c for (d, p), c in s.codings(coder).items() if d == doc_id}
             return {"decisions": [{"passage": p, "code": c, "decision": d} for (p, c), d in decisions.items()],
-                    "codes": {str(p): c for p, c in codings.items()}, "facts": s.fact_corrections(coder, doc_id)}
+                    "codes": {str(p): c for p, c in codings.items()}, "facts": s.fact_corrections(coder, doc_id),
+                    "memos": {str(p): t for p, t in s.memos(coder, doc_id).items()}}
 
     async def json_object(request: Request) -> dict:
         try:
@@ -216,6 +217,23 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
         with store() as s:
             s.add_coder(name)
             return {"coders": s.coder_names()}
+
+    @app.post("/api/memo")
+    async def memo(request: Request):
+        body = await json_object(request)
+        coder, text = str(body.get("coder", "")).strip(), str(body.get("text", ""))
+        if not coder or len(text) > 20000:
+            raise HTTPException(400, "needs coder, and a memo of at most 20,000 characters")
+        try:
+            passage = int(body.get("passage"))
+        except (TypeError, ValueError):
+            raise HTTPException(400, "passage must be a whole number") from None
+        with store() as s:
+            doc_id = str(body.get("doc_id"))
+            if not any(p.index == passage for p in s.passages(doc_id)):
+                raise HTTPException(404, "no such passage")
+            s.set_memo(coder, doc_id, passage, text)
+        return {"saved": bool(text.strip())}
 
     @app.post("/api/fact")
     async def fact(request: Request):

@@ -65,7 +65,7 @@ def search_context(store: Store, query: str, limit: int = 200) -> dict:
 
 
 def coded_review_csv(store: Store, doc_id: str, coder: str, model_key: str) -> bytes:
-    """One review's passages with the model's codes and one coder's codes and decisions, as CSV."""
+    """One review's passages with the model's codes and one coder's codes, decisions and memos, as CSV."""
     import pandas as pd
 
     if doc_id not in store.doc_ids():
@@ -75,10 +75,11 @@ def coded_review_csv(store: Store, doc_id: str, coder: str, model_key: str) -> b
     decided: dict[int, list[str]] = {}
     for (p, code), decision in sorted(store.decisions(coder, doc_id).items()) if coder else []:
         decided.setdefault(p, []).append(f"{code}:{decision}")
+    memos = store.memos(coder, doc_id) if coder else {}
     rows = [{"doc_id": doc_id, "passage": p.index, "start": p.start, "end": p.end, "text": p.text,
              "model_codes": ";".join(model.get(p.index, [])),
              "coder": coder, "coder_codes": ";".join(mine.get(p.index, [])) if p.index in mine else "",
-             "decisions": ";".join(decided.get(p.index, []))} for p in store.passages(doc_id)]
+             "decisions": ";".join(decided.get(p.index, [])), "memo": memos.get(p.index, "")} for p in store.passages(doc_id)]
     buf = io.StringIO()
     pd.DataFrame(rows).to_csv(buf, index=False)
     return buf.getvalue().encode("utf-8")
