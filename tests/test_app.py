@@ -548,3 +548,31 @@ def test_coding_tools_find_filter_bulk_accept_export_and_corpus_search(browser, 
     page.wait_for_selector("body[data-ready='1']")
     assert "#p-" in page.url
     page.close()
+
+
+def test_the_queue_offers_uncertain_passages_spread_over_reviews_and_drops_decided_ones(browser, server):
+    page = new_page(browser, server, [], coder="queue_coder")
+    page.goto(server.url + "/queue")
+    page.wait_for_selector("#queue li")
+    items = page.locator("#queue li.queued")
+    n = items.count()
+    assert 0 < n <= 20
+    links = [items.nth(i).locator("a").get_attribute("href") for i in range(n)]
+    reviews = [href.split("#")[0] for href in links]
+    assert max(reviews.count(r) for r in reviews) <= 2  # spread over reviews
+    # Nearest the threshold first.
+    text = [items.nth(i).inner_text() for i in range(n)]
+    import re
+
+    margins = [abs(float(a) - float(b)) for a, b in (re.search(r"at ([\d.]+) \(threshold ([\d.]+)\)", t).groups() for t in text)]
+    assert all(b >= a - 0.011 for a, b in zip(margins, margins[1:]))  # as shown, to two decimals
+    # Decide on the first: it leaves the queue.
+    items.first.locator("a").click()
+    page.wait_for_selector("body[data-ready='1']")
+    page.locator(".psg.focus select.add-code").select_option("recording")
+    page.wait_for_selector(".psg.focus .sugg.added, .psg.focus .sugg.accepted")
+    page.goto(server.url + "/queue")
+    page.wait_for_selector("#queue li")
+    assert links[0] not in [page.locator("#queue li.queued").nth(i).locator("a").get_attribute("href")
+                            for i in range(page.locator("#queue li.queued").count())]
+    page.close()

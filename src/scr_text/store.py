@@ -450,6 +450,10 @@ class Store:
     def memos(self, coder: str, doc_id: str) -> dict[int, str]:
         return dict(self.conn.execute("SELECT passage, text FROM memos WHERE coder=? AND doc_id=?", (coder, doc_id)))
 
+    def decided_passages(self, coder: str) -> set[tuple[str, int]]:
+        """(doc_id, passage) of every passage the coder has made a decision on."""
+        return set(self.conn.execute("SELECT DISTINCT doc_id, passage FROM decisions WHERE coder=?", (coder,)))
+
     def decisions(self, coder: str, doc_id: str) -> dict[tuple[int, str], str]:
         return {(p, c): d for p, c, d in self.conn.execute(
             "SELECT passage, code, decision FROM decisions WHERE coder=? AND doc_id=?", (coder, doc_id))}

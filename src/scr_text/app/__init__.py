@@ -268,6 +268,13 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
         with store() as s:
             return page("app_agreement.html.j2", **agreement_context(s, settings, codebook, key(), code, a, b))
 
+    @app.get("/queue", response_class=HTMLResponse)
+    def queue(coder: str = ""):
+        from .views import queue_context
+
+        with store() as s:
+            return page("app_queue.html.j2", **queue_context(s, coder.strip(), key(), model_name, codebook, settings))
+
     @app.get("/search", response_class=HTMLResponse)
     def search(q: str = ""):
         from .views import search_context

@@ -210,3 +210,22 @@ def export_bytes(store: Store, name: str, settings: Settings, codebook: Codebook
             export_project(store, None, out, None, codebook, model_key)
             return out.read_bytes(), "application/zip"
     raise UserError(f"unknown export '{name}' (tags.jsonl, facts.csv, project.qdpx)")
+
+
+def queue_context(store: Store, coder: str, model_key: str, model_name: str, codebook: Codebook, settings: Settings) -> dict:
+    """The "what to code next" page: the passages whose decision would teach the model most (``next_to_code``)."""
+    from ..next_to_code import next_to_code
+    from ..tagger import TaggerModel
+
+    cfg = settings.extra.get("app", {}).get("queue", {})
+    model = TaggerModel.load(model_name)
+    thresholds = {c: float(t) for c, t in zip(model.codes, model.stages.thresholds)}
+    items = []
+    if coder:
+        texts: dict[str, dict[int, str]] = {}
+        for c in next_to_code(store, coder, model_key, thresholds, int(cfg.get("size", 20)), int(cfg.get("per_review", 2))):
+            if c.doc_id not in texts:
+                texts[c.doc_id] = {p.index: p.text for p in store.passages(c.doc_id)}
+            items.append({"doc_id": c.doc_id, "passage": c.passage, "code": c.code, "label": codebook.code(c.code).label,
+                          "score": c.score, "threshold": c.threshold, "text": texts[c.doc_id][c.passage]})
+    return {"coder": coder, "items": items}
