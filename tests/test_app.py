@@ -576,3 +576,16 @@ def test_the_queue_offers_uncertain_passages_spread_over_reviews_and_drops_decid
     assert links[0] not in [page.locator("#queue li.queued").nth(i).locator("a").get_attribute("href")
                             for i in range(page.locator("#queue li.queued").count())]
     page.close()
+
+
+@pytest.mark.parametrize("width", [1024, 1280, 1440])
+def test_the_facts_panel_fits_the_window(browser, server, width):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    conn = sqlite3.connect(server.store)
+    doc = conn.execute("SELECT doc_id FROM documents ORDER BY doc_id").fetchone()[0]
+    page.goto(f"{server.url}/review/{doc}")
+    page.wait_for_selector("body[data-ready='1']")
+    box = page.locator("#facts").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert page.evaluate("(() => { const t = document.querySelector('#facts table'); return t.scrollWidth <= t.parentElement.clientWidth + 1; })()")
+    page.close()
