@@ -99,7 +99,6 @@ class Units:
                 out[i, u] = index.setdefault(rows[u].tobytes(), len(index))
         return out, max(len(index), 1)
 
-
     def used_codes(self) -> list[int]:
         """Columns of the codes some coder gave some rated passage."""
         return [j for j in range(len(self.codes)) if any((m[:, j].astype(bool) & self.rated[c]).any()

@@ -120,8 +120,9 @@ def _qdpx_spans(path: Path, store: Store, settings: Settings, allow_identifiers:
     notes, left_out = list(project.notes), list(project.left_out)
     target: dict[str, tuple[str, int] | None] = {}  # source doc_id -> (review id, offset shift), None: left out
     missing, added = [], []
+    stored_ids = set(store.doc_ids())
     for s in project.sources:
-        if s.doc_id in store.doc_ids():
+        if s.doc_id in stored_ids:
             stored = store.document(s.doc_id).text
             if stored.lstrip(BYTE_ORDER_MARK) == s.text.lstrip(BYTE_ORDER_MARK):
                 target[s.doc_id] = (s.doc_id, _leading_marks(stored) - _leading_marks(s.text))

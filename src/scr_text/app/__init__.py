@@ -170,6 +170,17 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
             raise HTTPException(400, "the request body must be a JSON object")
         return body
 
+    def stored_passage(s: Store, body: dict) -> tuple[str, int]:
+        """The request's (doc_id, passage), which must be a stored passage."""
+        try:
+            passage = int(body.get("passage"))
+        except (TypeError, ValueError):
+            raise HTTPException(400, "passage must be a whole number") from None
+        doc_id = str(body.get("doc_id"))
+        if not any(p.index == passage for p in s.passages(doc_id)):
+            raise HTTPException(404, "no such passage")
+        return doc_id, passage
+
     @app.post("/api/decision")
     async def decision(request: Request):
         body = await json_object(request)
@@ -177,14 +188,8 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
         code, verdict = body.get("code"), body.get("decision")
         if not coder or code not in codebook.ids or verdict not in ("accept", "reject", "add", "remove", "clear"):
             raise HTTPException(400, "needs coder, a codebook code and decision accept|reject|add|remove|clear")
-        try:
-            passage = int(body.get("passage"))
-        except (TypeError, ValueError):
-            raise HTTPException(400, "passage must be a whole number") from None
         with store() as s:
-            doc_id = str(body.get("doc_id"))
-            if not any(p.index == passage for p in s.passages(doc_id)):
-                raise HTTPException(404, "no such passage")
+            doc_id, passage = stored_passage(s, body)
             return {"codes": s.decide(coder, doc_id, passage, code, verdict)}
 
     @app.post("/api/review/{doc_id}/rename")
@@ -224,14 +229,8 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
         coder, text = str(body.get("coder", "")).strip(), str(body.get("text", ""))
         if not coder or len(text) > 20000:
             raise HTTPException(400, "needs coder, and a memo of at most 20,000 characters")
-        try:
-            passage = int(body.get("passage"))
-        except (TypeError, ValueError):
-            raise HTTPException(400, "passage must be a whole number") from None
         with store() as s:
-            doc_id = str(body.get("doc_id"))
-            if not any(p.index == passage for p in s.passages(doc_id)):
-                raise HTTPException(404, "no such passage")
+            doc_id, passage = stored_passage(s, body)
             s.set_memo(coder, doc_id, passage, text)
         return {"saved": bool(text.strip())}
 
