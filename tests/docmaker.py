@@ -16,7 +16,8 @@ PARAGRAPHS = [
 ]
 
 
-def make_docx(path: Path, paragraphs=PARAGRAPHS, table_rows=None, footnotes=(), header=None, footer=None) -> Path:
+def make_docx(path: Path, paragraphs=PARAGRAPHS, table_rows=None, footnotes=(), header=None, footer=None,
+              endnotes=()) -> Path:
     import docx
 
     document = docx.Document()
@@ -35,30 +36,32 @@ def make_docx(path: Path, paragraphs=PARAGRAPHS, table_rows=None, footnotes=(), 
     document.save(path)
     if footnotes:
         _add_footnotes(path, footnotes)
+    if endnotes:
+        _add_footnotes(path, endnotes, kind="endnote")
     return path
 
 
-def _add_footnotes(path: Path, footnotes) -> None:
-    """Add a footnotes part as Word writes one (python-docx cannot): two separators, then the notes."""
+def _add_footnotes(path: Path, footnotes, kind: str = "footnote") -> None:
+    """Add a footnotes (or endnotes) part as Word writes one (python-docx cannot): two separators, then the notes."""
     import zipfile
 
     w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
     notes = "".join(
-        f'<w:footnote w:id="{i}"><w:p><w:r><w:footnoteRef/></w:r><w:r><w:t xml:space="preserve"> {text}</w:t></w:r></w:p>'
-        "</w:footnote>" for i, text in enumerate(footnotes, 1))
-    part = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:footnotes xmlns:w="{w}">'
-            '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
-            '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p>'
-            f"</w:footnote>{notes}</w:footnotes>")
+        f'<w:{kind} w:id="{i}"><w:p><w:r><w:{kind}Ref/></w:r><w:r><w:t xml:space="preserve"> {text}</w:t></w:r></w:p>'
+        f"</w:{kind}>" for i, text in enumerate(footnotes, 1))
+    part = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:{kind}s xmlns:w="{w}">'
+            f'<w:{kind} w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:{kind}>'
+            f'<w:{kind} w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p>'
+            f"</w:{kind}>{notes}</w:{kind}s>")
     with zipfile.ZipFile(path) as z:
         entries = {name: z.read(name) for name in z.namelist()}
-    entries["word/footnotes.xml"] = part.encode()
+    entries[f"word/{kind}s.xml"] = part.encode()
     entries["word/_rels/document.xml.rels"] = entries["word/_rels/document.xml.rels"].replace(
-        b"</Relationships>", b'<Relationship Id="rIdNotes" Type="http://schemas.openxmlformats.org/officeDocument/'
-        b'2006/relationships/footnotes" Target="footnotes.xml"/></Relationships>')
+        b"</Relationships>", f'<Relationship Id="rId{kind}s" Type="http://schemas.openxmlformats.org/officeDocument/'
+        f'2006/relationships/{kind}s" Target="{kind}s.xml"/></Relationships>'.encode())
     entries["[Content_Types].xml"] = entries["[Content_Types].xml"].replace(
-        b"</Types>", b'<Override PartName="/word/footnotes.xml" ContentType="application/vnd.openxmlformats-'
-        b'officedocument.wordprocessingml.footnotes+xml"/></Types>')
+        b"</Types>", f'<Override PartName="/word/{kind}s.xml" ContentType="application/vnd.openxmlformats-'
+        f'officedocument.wordprocessingml.{kind}s+xml"/></Types>'.encode())
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in entries.items():
             z.writestr(name, data)

@@ -93,3 +93,10 @@ def test_strict_open_xml_is_refused_saying_why(tmp_path, settings):
             out.writestr(item, data)
     with pytest.raises(IngestError, match="Strict Open XML.*'Word Document"):
         ingest.read(strict, settings)
+
+
+def test_docx_endnotes_are_read_after_the_footnotes(tmp_path, settings):
+    docx = make_docx(tmp_path / "notes.docx", PARAGRAPHS[:2], footnotes=["Working Together 2018, chapter 4."],
+                     endnotes=["The chronology was compiled from agency records."])
+    text = ingest.read(docx, settings).text
+    assert text.index("Working Together 2018") < text.index("The chronology was compiled") and _words(PARAGRAPHS[1]) in text
