@@ -27,14 +27,14 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     from sklearn.metrics import normalized_mutual_info_score as nmi
 
+    from scr_text.cluster import PassageClusterer
     from scr_text.codebook import load_codebook
-    from scr_text.locations import SAMPLE_CORPUS
     from scr_text.config import load_settings
     from scr_text.corpus import gold_labels, load_corpus
     from scr_text.embed import Embedder
     from scr_text.intake import ingest_files
+    from scr_text.locations import SAMPLE_CORPUS
     from scr_text.patterns import view_features
-    from scr_text.cluster import PassageClusterer
     from scr_text.store import Store
     from scr_text.tagger import TaggerModel
 

@@ -20,9 +20,9 @@ def main() -> None:
     args = ap.parse_args()
 
     from scr_text.codebook import load_codebook
-    from scr_text.locations import SAMPLE_CORPUS
     from scr_text.config import load_settings
     from scr_text.embed import Embedder
+    from scr_text.locations import SAMPLE_CORPUS
     from scr_text.records import Document
     from scr_text.segment import Segmenter
     from scr_text.tagging import load_tagger

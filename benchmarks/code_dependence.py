@@ -20,8 +20,8 @@ import numpy as np
 
 def main() -> None:
     from scr_text.codebook import load_codebook
-    from scr_text.locations import SAMPLE_CORPUS
     from scr_text.corpus import load_corpus
+    from scr_text.locations import SAMPLE_CORPUS
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=SAMPLE_CORPUS)

@@ -30,9 +30,9 @@ def main() -> None:
     ap.add_argument("--paragraph-space", type=float, default=4, help="PDF: mm between paragraphs (lines are 6 mm)")
     args = ap.parse_args()
 
-    from docmaker import make_browser_pdf, make_docx, make_numbered_docx, make_pdf
     from playwright.sync_api import sync_playwright
 
+    from docmaker import make_browser_pdf, make_docx, make_numbered_docx, make_pdf
     from scr_text import ingest
     from scr_text.config import load_settings
 

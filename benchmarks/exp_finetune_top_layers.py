@@ -17,7 +17,6 @@ import argparse
 import copy
 
 import numpy as np
-
 from shipped_corpus import shipped_batch
 
 

@@ -208,13 +208,14 @@ def main() -> None:
     args = ap.parse_args()
 
     from sklearn.linear_model import LogisticRegression
+
     from scr_text.classify import best_threshold, grouped_folds
     from scr_text.codebook import load_codebook
-    from scr_text.locations import SAMPLE_CORPUS
     from scr_text.config import classifier_options, load_settings
     from scr_text.corpus import load_corpus
     from scr_text.evaluate import format_table, metrics, subset
     from scr_text.features import PassageFeatures
+    from scr_text.locations import SAMPLE_CORPUS
     from scr_text.review_gate import ReviewGatedClassifier
     from scr_text.rules import RuleTagger
     from scr_text.segment import Segmenter

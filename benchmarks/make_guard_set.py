@@ -1,6 +1,8 @@
 """Writes corpora/guard_set.jsonl: review-style paragraphs with planted identifiers of every type, and
 clean paragraphs that use the redaction conventions (with one invalid NHS number). Re-run to regenerate."""
-import json, random
+import json
+import random
+
 random.seed(7)
 names = ["Jessica Thompson", "Liam O'Connor", "Aisha Begum", "Tomasz Nowak", "Chidi Okafor", "Emily Clarke", "Mohammed Hussain",
          "Sophie Williams", "Daniel Evans", "Priya Sharma", "Kayleigh Brown", "Jordan Smith", "Fatima Ali", "Oliver Hughes",
@@ -39,7 +41,8 @@ T = {
                    "Messages were exchanged with {x} over several weeks."],
  "STREET_ADDRESS": ["The family lived at {x} until the eviction.", "Police were called to {x} after a neighbour's report.",
                     "The grandmother's home at {x} was assessed as suitable."],
- "NATIONAL_INSURANCE_NUMBER": ["The benefits letter quoted National Insurance number {x}.", "Mother's NI number {x} appeared on the tenancy form.",
+ "NATIONAL_INSURANCE_NUMBER": ["The benefits letter quoted National Insurance number {x}.",
+                               "Mother's NI number {x} appeared on the tenancy form.",
                                "The housing file recorded {x} against Father's claim."],
 }
 vals = {"PERSON": names, "DATE_OF_BIRTH": dates, "NHS_NUMBER": nhs, "UK_POSTCODE": postcodes, "PHONE_NUMBER": phones,
@@ -49,8 +52,9 @@ for kind, values in vals.items():
         tpl = T[kind][i % len(T[kind])]
         rows.append({"text": tpl.format(x=v), "identifiers": [{"type": kind, "text": v}]})
 # First names alone
-for i, v in enumerate(first):
-    rows.append({"text": f"The teacher said that {v} seemed withdrawn and did not want to go home.", "identifiers": [{"type": "PERSON", "text": v}]})
+for v in first:
+    rows.append({"text": f"The teacher said that {v} seemed withdrawn and did not want to go home.",
+                 "identifiers": [{"type": "PERSON", "text": v}]})
 # Names no list knows, found by the words around them: apposition after a role, named/called/known as, a title.
 context_names = [("Child B's mother, {x}, told the health visitor she was exhausted.", "Tegan"),
                  ("The father, {x}, said he had not seen the children since June.", "Radoslaw"),
@@ -116,5 +120,6 @@ for c in clean:
 # Invalid check digits are not NHS numbers: a clean paragraph must not be flagged for one.
 rows.append({"text": "The reference 943 476 5918 on the letter was a case number, not a health record.", "identifiers": []})
 with open(__import__("pathlib").Path(__file__).parents[1] / "corpora" / "guard_set.jsonl", "w") as fh:
-    for r in rows: fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    for r in rows:
+        fh.write(json.dumps(r, ensure_ascii=False) + "\n")
 print(len(rows))

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-
 from shipped_corpus import shipped_batch
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 def shipped_batch(settings, codebook, progress: bool = True):
     """(batch, gold labels, review groups) of the shipped corpus, with the default segmenter."""
-    from scr_text.locations import SAMPLE_CORPUS
     from scr_text.corpus import load_corpus
+    from scr_text.locations import SAMPLE_CORPUS
     from scr_text.segment import Segmenter
     from scr_text.store import Store
     from scr_text.train import corpus_batch

@@ -57,7 +57,8 @@ def test_agreement_rows_units_and_intervals():
     assert len(units.keys) == 5 and units.coded_by_any().sum() == 4
     rows = agreement(units, n_boot=200)
     pairs = {(r["code"], r["coder_a"], r["coder_b"]): r for r in rows}
-    assert set(pairs) == {(c, a, b) for c in ("a", "b", "ALL", "ALL (passage x code)") for a, b in (("ann", "bob"), ("ann", "cy"), ("bob", "cy"))}
+    assert set(pairs) == {(c, a, b) for c in ("a", "b", "ALL", "ALL (passage x code)")
+                          for a, b in (("ann", "bob"), ("ann", "cy"), ("bob", "cy"))}
     # code a, ann vs bob: they differ only on (d1, 1): 4 of 5 agree.
     assert pairs[("a", "ann", "bob")]["percent_agreement"] == pytest.approx(80.0)
     r = pairs[("a", "ann", "bob")]

@@ -587,5 +587,6 @@ def test_the_facts_panel_fits_the_window(browser, server, width):
     page.wait_for_selector("body[data-ready='1']")
     box = page.locator("#facts").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= width
-    assert page.evaluate("(() => { const t = document.querySelector('#facts table'); return t.scrollWidth <= t.parentElement.clientWidth + 1; })()")
+    assert page.evaluate("(() => { const t = document.querySelector('#facts table'); "
+                         "return t.scrollWidth <= t.parentElement.clientWidth + 1; })()")
     page.close()

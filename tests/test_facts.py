@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from scr_text.config import load_fact_config
-from scr_text.roles import RoleFinder
 from scr_text.prevalence import compare, cooccurrence, prevalence
+from scr_text.roles import RoleFinder
 
 RISKS = ["domestic_abuse", "neglect"]
 

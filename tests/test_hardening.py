@@ -9,14 +9,15 @@ import subprocess
 import sys
 import time
 
-from hypothesis import HealthCheck, assume, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, assume, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
+from procs import count, kill_when
 from scr_text import ingest
 from scr_text.errors import IngestError
 from scr_text.records import Document
 from scr_text.segment import paragraph_spans
-
-from procs import count, kill_when
 from test_store import consistent
 
 # Text with the awkward parts of real files: odd Unicode, NULs, mixed newlines, very long lines.
@@ -100,7 +101,7 @@ def test_two_processes_ingesting_into_one_store_lose_nothing(tmp_path, corpus_di
     procs = [subprocess.Popen(cmd + [str(texts)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
              subprocess.Popen(cmd + [str(half_a)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
     outs = [p.communicate(timeout=600) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for _, err in outs:
         assert "locked" not in err and "Traceback" not in err, err
     # The same eight files reached both: each is stored once, by whichever got there first;
     # the other sees it as unchanged (same stem and content).
@@ -164,7 +165,7 @@ def test_sigkill_during_import_leaves_each_coders_coding_whole(tmp_path, corpus_
     # Kill at several points: as soon as it starts, and after it has had a moment to load.
     for delay in (0.0, 2.0, 4.0):
         t0 = time.time()
-        kill_when(base + ["import-coding", str(f)], lambda: time.time() - t0 >= delay)
+        kill_when(base + ["import-coding", str(f)], lambda t0=t0, delay=delay: time.time() - t0 >= delay)
         n = codings()
         assert n in (0, len(rows)), n  # one transaction: all of the coder's passages or none
     done = subprocess.run(base + ["import-coding", str(f)], capture_output=True, text=True)

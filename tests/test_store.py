@@ -7,11 +7,10 @@ import sys
 
 import pytest
 
+from procs import count, kill_when
 from scr_text.errors import UserError
 from scr_text.records import Document, Passage
 from scr_text.store import SCHEMA_VERSION, Store
-
-from procs import count, kill_when
 
 
 def test_new_store_is_at_the_current_schema_version(tmp_path):

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .agree import agreement, build_units, disagreements as differing
+from .agree import agreement, build_units
+from .agree import disagreements as differing
 from .codebook import Codebook
 from .coders import MODEL_CODER, export_sources, gather
 from .config import Settings

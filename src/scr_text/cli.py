@@ -206,7 +206,8 @@ def run(
     allow_identifiers: bool = ALLOW_IDENTIFIERS,
 ) -> None:
     """The main job: every stage over a corpus, outputs and an HTML summary in OUT."""
-    from .run import corpus_inputs, run as run_job
+    from .run import corpus_inputs
+    from .run import run as run_job
 
     corpus, out = corpus or default_corpus(), out or project_dir() / "out"
     with ctx().open_store() as store:

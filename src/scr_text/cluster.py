@@ -92,13 +92,13 @@ def assign_outliers(X: np.ndarray, labels: np.ndarray, min_similarity: float) ->
 
 def ctfidf_terms(docs: list[str], labels: np.ndarray, ignore: set[str], top: int) -> dict[int, list[str]]:
     """Class-based TF-IDF (each cluster's passages as one document): the terms most distinctive of each."""
-    from sklearn.feature_extraction.text import CountVectorizer, ENGLISH_STOP_WORDS
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
     stop = sorted(set(ENGLISH_STOP_WORDS) | ignore)
     ids = sorted(set(labels) - {-1})
     if not ids:
         return {}
-    joined = [" ".join(d for d, l in zip(docs, labels) if l == c) for c in ids]
+    joined = [" ".join(d for d, lab in zip(docs, labels) if lab == c) for c in ids]
     vec = CountVectorizer(stop_words=stop, ngram_range=(1, 2), min_df=1, token_pattern=r"(?u)\b[a-z][a-z]+\b")
     try:
         counts = vec.fit_transform(joined).toarray().astype(float)

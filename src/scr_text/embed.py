@@ -12,9 +12,9 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from .config import EmbedSettings
-from .locations import project_dir
 from .errors import UserError
 from .hashing import text_key, weights_digest
+from .locations import project_dir
 from .openvino_backend import BACKENDS, RUNTIME, OpenVINOEncoder, export
 
 # Nothing here may reach a model hub: every model loads from disk.

@@ -111,7 +111,7 @@ def facts_for_files(inputs, out: Path, settings: Settings, codebook: Codebook, m
     from .embed import Embedder
     from .facts import Review
     from .segment import Segmenter
-    from .tagging import n_exemplars, load_tagger
+    from .tagging import load_tagger, n_exemplars
     from .train import read_documents
 
     documents, failed = read_documents(inputs, settings)

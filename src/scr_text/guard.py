@@ -31,7 +31,8 @@ _ENTITY_TYPES = {
 
 # Words that may open a PERSON span the NER made without being part of a name.
 _OPENERS = {"the", "child", "baby"}
-_MONTHS = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+_MONTHS = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+           r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
 _DATE = (
     r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS},?\s+\d{{4}}"
@@ -81,8 +82,14 @@ class IdentifierGuard:
     def analyzer(self):
         from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
         from presidio_analyzer.nlp_engine import SpacyNlpEngine
-        from presidio_analyzer.predefined_recognizers import (EmailRecognizer, NhsRecognizer, PhoneRecognizer,
-                                                              SpacyRecognizer, UkNinoRecognizer, UkPostcodeRecognizer)
+        from presidio_analyzer.predefined_recognizers import (
+            EmailRecognizer,
+            NhsRecognizer,
+            PhoneRecognizer,
+            SpacyRecognizer,
+            UkNinoRecognizer,
+            UkPostcodeRecognizer,
+        )
 
         engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "project-pipeline"}])
         engine.nlp = {"en": self.nlp}  # the project's own pipeline, already loaded: nothing else is loaded

@@ -6,7 +6,6 @@ goes on. A file whose content is already stored under its id is skipped without 
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable

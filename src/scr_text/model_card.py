@@ -8,10 +8,9 @@ import numpy as np
 
 
 def library_versions() -> dict[str, str]:
+    import sentence_transformers
     import sklearn
     import spacy
-
-    import sentence_transformers
 
     return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "spacy": spacy.__version__,
             "sentence-transformers": sentence_transformers.__version__, "numpy": np.__version__}
@@ -45,7 +44,8 @@ def render_card(card: dict) -> str:
            f"{', '.join(f'{k} {v:g}' for k, v in card['feature_weights'].items())}"]
           if card.get("feature_weights") else []),
         f"- Trained: {card.get('trained_at')}",
-        f"- Training data: `{card.get('corpus')}` ({card.get('n_documents')} reviews, {card.get('n_passages')} passages), hash `{card.get('corpus_hash')}`",
+        f"- Training data: `{card.get('corpus')}` ({card.get('n_documents')} reviews, {card.get('n_passages')} passages), "
+        f"hash `{card.get('corpus_hash')}`",
         f"- Codebook hash: `{card.get('codebook_hash')}`",
         f"- Embedding model: `{card.get('embedding_model')}`; spaCy pipeline: `{card.get('spacy_model')}`",
         f"- Libraries: {', '.join(f'{k} {v}' for k, v in card.get('libraries', {}).items())}",
