@@ -63,12 +63,19 @@ class PdfSettings:
 
 
 @dataclass
+class IntakeSettings:
+    # A file whose passages are at least this share word for word in a stored review is stored with a warning.
+    same_review_share: float = 0.8
+
+
+@dataclass
 class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     limits: Limits = field(default_factory=Limits)
     segment: SegmentSettings = field(default_factory=SegmentSettings)
     embed: EmbedSettings = field(default_factory=EmbedSettings)
     pdf: PdfSettings = field(default_factory=PdfSettings)
+    intake: IntakeSettings = field(default_factory=IntakeSettings)
     # Sections owned by later stages (tagging, clustering, ...) are kept as plain dicts
     # and validated by the stage that reads them.
     extra: dict[str, Any] = field(default_factory=dict)
@@ -108,6 +115,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
         "segment": SegmentSettings,
         "embed": EmbedSettings,
         "pdf": PdfSettings,
+        "intake": IntakeSettings,
     }
     kwargs: dict[str, Any] = {}
     extra: dict[str, Any] = {}

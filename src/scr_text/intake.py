@@ -97,7 +97,7 @@ def _ingest_one(path: Path, store: Store, settings: Settings, get_segmenter: Cal
     status = store.add_document(document, passages, to_bytes(passages, segmenter.nlp), segmenter.model_id)
     warnings = list(document.warnings)
     # The same review as another file (a DOCX and its TXT): stored, but said, so that one can be removed.
-    for other, share in store.similar_reviews(document.doc_id, float(settings.extra.get("intake", {}).get("same_review_share", 0.8))):
+    for other, share in store.similar_reviews(document.doc_id, settings.intake.same_review_share):
         warnings.append(f"{share:.0%} of its passages are word for word in stored review '{other}': the same review "
                         f"twice? (`scr-text remove {document.doc_id}` takes this one out)")
     return status, document.doc_id, warnings

@@ -132,7 +132,8 @@ def read_qdpx(path: Path, limits: Limits, units_by_exporter: dict[str, str]) -> 
             maps[k][convention] = PositionMap(texts[k][1], convention)
         return maps[k][convention].span(start, end)
 
-    convention, checked, notes = _choose_convention(origin, units_by_exporter, texts, selections, span_under)
+    normalised = [sources[i].text for i in ids]  # per text source, as stored
+    convention, checked, notes = _choose_convention(origin, units_by_exporter, normalised, selections, span_under)
     spans, unplaced = [], Counter()
     for k, sel, start, end, given in selections:
         source = sources[ids[k]]
@@ -239,17 +240,16 @@ def _naming_notes(texts, sources: list[ImportedSource], ids: list[int]) -> list[
     return notes
 
 
-def _choose_convention(origin, units_by_exporter, texts, selections, span_under):
+def _choose_convention(origin, units_by_exporter, normalised, selections, span_under):
     """The project's convention: the one under which most selections hold the text the project gives for
     them (ties go to the exporter's configured convention), else the configured one. ``checked`` says
     whether the names are selected text, so that each selection can be held to its own."""
     default = default_convention(origin, units_by_exporter)
     votes = Counter()
-    normalised: dict[int, str] = {}
     for k, _, start, end, given in selections:
         if not given:
             continue
-        text = normalised.setdefault(k, normalise(texts[k][1]))
+        text = normalised[k]
         for c in ALL_CONVENTIONS:
             placed = span_under(k, c, start, end)
             if placed and text_matches(given, text[placed[0]:placed[1]]):

@@ -287,10 +287,9 @@ class Store:
         return row[0] if row else None
 
     def remove_documents(self, doc_ids: Sequence[str]) -> None:
-        """Remove reviews with everything kept about them (passages, tags, codings, decisions, facts)."""
+        """Remove reviews with everything kept about them: the schema's ON DELETE CASCADE takes their passages,
+        and the passages their tags, codings, decisions and memos; facts and fact corrections go with the review."""
         with self.transaction() as conn:
-            for table in self._DOC_TABLES:
-                conn.executemany(f"DELETE FROM {table} WHERE doc_id=?", [(d,) for d in doc_ids])
             conn.executemany("DELETE FROM documents WHERE doc_id=?", [(d,) for d in doc_ids])
 
     _DOC_TABLES = ("passages", "tags", "codings", "decisions", "fact_corrections", "facts", "memos")

@@ -47,9 +47,8 @@ def review_context(store: Store, doc_id: str, model_key: str, codebook: Codebook
         facts.append({"name": "risks_present", "value": row["risks_present"], "confidence": None,
                       "passages": sorted({p["passage"] for ps in evidence.get("risks_present", {}).get("passages", {}).values()
                                           for p in ps}), "options": []})
-    same = float(settings.extra.get("intake", {}).get("same_review_share", 0.8))
     return {"doc_id": doc_id, "passages": passages, "facts": facts, "tagged": bool(rows),
-            "similar": [{"doc_id": d, "share": share} for d, share in store.similar_reviews(doc_id, same)],
+            "similar": [{"doc_id": d, "share": share} for d, share in store.similar_reviews(doc_id, settings.intake.same_review_share)],
             "codes": [{"id": c.id, "label": c.label, "family": c.family, "definition": c.definition} for c in codebook.codes]}
 
 
