@@ -27,16 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     from sklearn.metrics import normalized_mutual_info_score as nmi
 
-    from scr_text.cluster import PassageClusterer
+    from scr_text.clusters.density import PassageClusterer
+    from scr_text.clusters.patterns import view_features
     from scr_text.codebook import load_codebook
     from scr_text.config import load_settings
     from scr_text.corpus import gold_labels, load_corpus
-    from scr_text.embed import Embedder
-    from scr_text.intake import ingest_files
+    from scr_text.embed.encoder import Embedder
+    from scr_text.ingest.intake import ingest_files
     from scr_text.locations import SAMPLE_CORPUS
-    from scr_text.patterns import view_features
-    from scr_text.store import Store
-    from scr_text.tagger import TaggerModel
+    from scr_text.store.database import Store
+    from scr_text.tagging.tagger import TaggerModel
 
     settings = load_settings()
     codebook = load_codebook()
@@ -60,7 +60,7 @@ def main() -> None:
 
     # Both methods run UMAP, whose numba kernels compile on first use: warm them up first so that
     # neither pays the compilation in its timing.
-    PassageClusterer(settings.extra.get("cluster", {})).reduce(np.random.default_rng(0).normal(size=(200, 20)))
+    PassageClusterer(settings.cluster).reduce(np.random.default_rng(0).normal(size=(200, 20)))
     results = {}
     t = time.perf_counter()
     from bertopic import BERTopic
@@ -69,9 +69,9 @@ def main() -> None:
     topics = np.array(topics)
     results["BERTopic (defaults)"] = (time.perf_counter() - t, topics)
 
-    cfg = settings.extra.get("cluster", {})
+    cfg = settings.cluster
     t = time.perf_counter()
-    X = view_features("practice_learning", emb, oof[rows], codebook, float(cfg.get("code_weight", 1.0)))
+    X = view_features("practice_learning", emb, oof[rows], codebook, cfg.code_weight)
     labels = PassageClusterer(cfg).fit_predict(X)
     results["scr-text"] = (time.perf_counter() - t, labels)
     t = time.perf_counter()

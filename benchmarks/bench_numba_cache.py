@@ -18,16 +18,16 @@ import sys, time
 t0 = time.perf_counter()
 from scr_text.locations import SAMPLE_CORPUS
 from scr_text.config import load_settings
-from scr_text.embed import Embedder
-from scr_text.intake import ingest_files
-from scr_text.store import Store
-from scr_text.cluster import PassageClusterer
+from scr_text.embed.encoder import Embedder
+from scr_text.ingest.intake import ingest_files
+from scr_text.store.database import Store
+from scr_text.clusters.density import PassageClusterer
 s = load_settings()
 with Store(sys.argv[1]) as store:
     ingest_files([SAMPLE_CORPUS / "texts"], store, s, progress=False)
     X = Embedder(s.embed, cache=store).transform([p.text for p in store.passages()])
 t1 = time.perf_counter()
-PassageClusterer(s.extra["cluster"]).fit_predict(X)
+PassageClusterer(s.cluster).fit_predict(X)
 print(f"{time.perf_counter() - t1:.2f}")
 """
 

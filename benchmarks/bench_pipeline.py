@@ -21,7 +21,7 @@ RAW = r"""
 import json, sys, time
 t0 = time.perf_counter()
 from scr_text.config import load_settings
-from scr_text.segment import paragraph_spans
+from scr_text.nlp.segment import paragraph_spans
 import spacy
 s = load_settings()
 paths = sorted(__import__('pathlib').Path(sys.argv[1]).glob('*.txt'))
@@ -36,7 +36,7 @@ for n in s.segment.enable:
 tokens = sum(len(d) for d in nlp.pipe(paras, batch_size=s.segment.batch_size))
 t2 = time.perf_counter()
 from sentence_transformers import SentenceTransformer
-from scr_text.embed import resolve_model_path
+from scr_text.embed.encoder import resolve_model_path
 m = SentenceTransformer(str(resolve_model_path(s.embed.model)), device='cpu', local_files_only=True)
 m.encode(paras, batch_size=s.embed.batch_size, normalize_embeddings=True)
 t3 = time.perf_counter()

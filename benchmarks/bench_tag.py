@@ -21,11 +21,11 @@ def main() -> None:
 
     from scr_text.codebook import load_codebook
     from scr_text.config import load_settings
-    from scr_text.embed import Embedder
+    from scr_text.embed.encoder import Embedder
     from scr_text.locations import SAMPLE_CORPUS
+    from scr_text.nlp.segment import Segmenter
     from scr_text.records import Document
-    from scr_text.segment import Segmenter
-    from scr_text.tagging import load_tagger
+    from scr_text.tagging.components import load_tagger
 
     settings = load_settings()
     embed_settings = replace(settings.embed, backend=args.backend) if args.backend else settings.embed
@@ -41,8 +41,7 @@ def main() -> None:
         raise SystemExit("not enough reviews for a warm-up on other text")
     document = Document("bench", "bench.txt", "txt", "x", "\n\n".join(parts))
     warm = Document("warm", "warm.txt", "txt", "w", "\n\n".join(p.read_text(encoding="utf-8") for p in files[-10:]))
-    tag_settings = settings.extra.get("tagger", {})
-    seg_cfg = replace(settings.segment, disable=tag_settings.get("disable", settings.segment.disable))
+    seg_cfg = replace(settings.segment, disable=settings.tagger.disable or settings.segment.disable)
     segmenter = Segmenter(seg_cfg)
     tagger = load_tagger("default", load_codebook(), segmenter)
     embedder = Embedder(embed_settings)  # no cache: every passage is embedded

@@ -16,7 +16,7 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> 
 
 
 def main() -> None:
-    from scr_text.tagger import TaggerModel
+    from scr_text.tagging.tagger import TaggerModel
 
     model = TaggerModel.load("default")
     gold = model.exemplar_labels.astype(int)  # the training passages' gold codes, row-aligned with oof_proba_

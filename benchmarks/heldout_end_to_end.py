@@ -26,8 +26,8 @@ def main() -> None:
 
     import numpy as np
 
-    from scr_text.classify import grouped_folds
     from scr_text.corpus import load_corpus
+    from scr_text.tagging.classify import grouped_folds
 
     corpus = load_corpus(args.corpus)
     # The same split as `scr-text evaluate` where every gold paragraph is one passage (true of the shipped

@@ -13,7 +13,7 @@ from pathlib import Path
 
 def main() -> None:
     from scr_text.codebook import load_codebook
-    from scr_text.tagger import TaggerModel
+    from scr_text.tagging.tagger import TaggerModel
 
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "out/model_cv.jsonl")
     model = TaggerModel.load("default")

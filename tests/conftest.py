@@ -9,7 +9,7 @@ import pytest
 
 from scr_text.config import load_settings
 from scr_text.locations import SAMPLE_CORPUS
-from scr_text.store import Store
+from scr_text.store.database import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -22,7 +22,7 @@ def settings():
 
 @pytest.fixture(scope="session")
 def segmenter(settings):
-    from scr_text.segment import Segmenter
+    from scr_text.nlp.segment import Segmenter
 
     return Segmenter(settings.segment, settings.limits.max_passages_per_document)
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scr_text.agree import agreement, alpha_nominal, build_units, pair_stats
+from scr_text.coding.agree import agreement, alpha_nominal, build_units, pair_stats
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "refi-qda"
 

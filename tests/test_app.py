@@ -317,8 +317,8 @@ def test_a_review_named_with_url_characters_opens_from_the_home_page(tmp_path, c
     from fastapi.testclient import TestClient
 
     from scr_text.app import create_app
-    from scr_text.intake import ingest_files
-    from scr_text.store import Store
+    from scr_text.ingest.intake import ingest_files
+    from scr_text.store.database import Store
 
     name = "Review #3 (final)?"  # ingest keeps a file's stem as its id; '#' and '?' would cut a raw link short
     shutil.copy(corpus_dir / "texts" / "d01.txt", tmp_path / f"{name}.txt")

@@ -32,7 +32,7 @@ def test_run_writes_passages_and_summary_and_a_rerun_is_a_no_op(tmp_path, small_
                             str(small_corpus), "--out", str(out)], capture_output=True, text=True)
     assert again.returncode == 0 and "3 unchanged" in again.stdout
     imported = {line.split("|")[-1].strip() for line in again.stderr.splitlines() if line.startswith("import time:")}
-    assert "scr_text.run" in imported
+    assert "scr_text.pipeline" in imported
     assert not imported & {"spacy", "torch", "openvino", "nncf", "sklearn", "presidio_analyzer", "umap"}
 
 

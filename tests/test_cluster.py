@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from scr_text.cluster import PassageClusterer, assign_outliers, ctfidf_terms
+from scr_text.clusters.density import PassageClusterer, assign_outliers, ctfidf_terms
 
 
 def test_ctfidf_picks_distinctive_terms_and_ignores_placeholders():
@@ -30,7 +31,7 @@ def test_clustering_is_seeded_and_reproducible(settings):
     rng = np.random.default_rng(0)
     centres = np.eye(8)[:3]  # three directions: the map uses cosine distance
     X = np.vstack([rng.normal(c, 0.05, size=(30, 8)) for c in centres])
-    cfg = {**settings.extra["cluster"], "hdbscan": {"min_cluster_size": 8, "min_samples": 3, "copy": True}}
+    cfg = replace(settings.cluster, hdbscan={"min_cluster_size": 8, "min_samples": 3, "copy": True})
     a = PassageClusterer(cfg).fit_predict(X)
     b = PassageClusterer(cfg).fit_predict(X)
     assert np.array_equal(a, b) and len(set(a) - {-1}) == 3

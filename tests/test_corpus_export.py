@@ -8,12 +8,12 @@ import sys
 import pytest
 
 from scr_text.codebook import load_codebook
+from scr_text.coding.corpus_export import export_corpus
 from scr_text.corpus import load_corpus
-from scr_text.corpus_export import export_corpus
 from scr_text.errors import UserError
-from scr_text.facts import FACT_COLUMNS
-from scr_text.store import Store
-from scr_text.tagger import TaggerModel
+from scr_text.facts.extract import FACT_COLUMNS
+from scr_text.store.database import Store
+from scr_text.tagging.tagger import TaggerModel
 
 FACTS = {"outcome": "death", "incident": "physical_abuse_or_homicide", "proceedings": "ongoing", "law": "private",
          "perpetrator": "mother_partner", "harm_by_da_perpetrator": "yes"}
@@ -136,7 +136,7 @@ def test_some_reviews_of_a_corpus_written_as_a_corpus_keep_their_texts_gold_rows
 def test_gold_and_coding_files_saved_with_a_bom_read_as_without(tmp_path, corpus_dir):
     # Excel's "CSV UTF-8" and some Windows editors start a file with a UTF-8 BOM; it must not join the first
     # column's name ("\ufeffdoc_id") or make the first JSON line invalid.
-    from scr_text.coding import read_jsonl
+    from scr_text.coding.spans import read_jsonl
 
     source = load_corpus(corpus_dir)
     part = source.write_reviews(["d03"], tmp_path / "part")

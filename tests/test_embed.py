@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scr_text.embed import Embedder, resolve_model_path
+from scr_text.embed.encoder import Embedder, resolve_model_path
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def test_openvino_export_sends_no_telemetry_and_leaves_home_alone(embedder_setti
     import os
     import socket
 
-    from scr_text import openvino_backend
+    from scr_text.embed import openvino_backend
 
     attempts = []
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from scr_text.config import load_fact_config
-from scr_text.prevalence import compare, cooccurrence, prevalence
-from scr_text.roles import RoleFinder
+from scr_text.facts.prevalence import compare, cooccurrence, prevalence
+from scr_text.nlp.roles import RoleFinder
 
 RISKS = ["domestic_abuse", "neglect"]
 
@@ -100,7 +100,7 @@ def test_prevalence_command_writes_csv_and_html_with_gold_and_published(tmp_path
 
 def test_risk_rule_takes_the_middle_of_tied_rules_not_the_most_permissive(segmenter):
     from scr_text.codebook import load_codebook
-    from scr_text.facts import FactExtractor, Review
+    from scr_text.facts.extract import FactExtractor, Review
 
     codebook = load_codebook()
     j = codebook.ids.index("neglect")

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from scr_text.guard import IdentifierGuard, load_guard_config
+from scr_text.privacy.guard import IdentifierGuard, load_guard_config
 from scr_text.records import Document
 
 

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from procs import count, kill_when
 from scr_text import ingest
 from scr_text.errors import IngestError
+from scr_text.nlp.segment import paragraph_spans
 from scr_text.records import Document
-from scr_text.segment import paragraph_spans
 from test_store import consistent
 
 # Text with the awkward parts of real files: odd Unicode, NULs, mixed newlines, very long lines.

@@ -9,7 +9,7 @@ import pytest
 from docmaker import PARAGRAPHS, make_browser_pdf, make_docx, make_numbered_docx, make_pdf
 from scr_text import ingest
 from scr_text.errors import IngestError
-from scr_text.intake import ingest_files
+from scr_text.ingest.intake import ingest_files
 
 TEXT = "1. Introduction\n\n1.1 Child A lived with Mother and Mr X. The café was nearby — naïvely.\n\n1.2 Records were incomplete.\n"
 
@@ -243,7 +243,7 @@ def test_pdf_ligatures_are_spelt_out_and_footnote_markers_kept(tmp_path, setting
     from fpdf import FPDF
 
     from scr_text.codebook import load_codebook
-    from scr_text.rules import RuleTagger
+    from scr_text.tagging.rules import RuleTagger
 
     # A Unicode font with ligature glyphs: Debian's chromium brings DejaVu (via fontconfig).
     fonts = [f for f in ("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scr_text.qdpx_positions import Convention, PositionMap, normalise, text_matches
+from scr_text.coding.qdpx_positions import Convention, PositionMap, normalise, text_matches
 
 SMILE = "\U0001F642"  # outside the BMP: two UTF-16 code units, one code point
 PARAS = [

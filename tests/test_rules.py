@@ -7,7 +7,7 @@ import pytest
 
 from scr_text.codebook import load_codebook
 from scr_text.records import Document
-from scr_text.rules import AFFIRMED, RuleTagger
+from scr_text.tagging.rules import AFFIRMED, RuleTagger
 
 NEGATED = [ln for ln in (Path(__file__).parent / "data" / "negated_sentences.txt").read_text().splitlines()
            if ln.strip() and not ln.startswith("#")]

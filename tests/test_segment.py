@@ -6,8 +6,8 @@ from collections import defaultdict
 
 from scr_text import ingest
 from scr_text.config import SegmentSettings
+from scr_text.nlp.segment import Segmenter, from_bytes, paragraph_spans, to_bytes
 from scr_text.records import Document
-from scr_text.segment import Segmenter, from_bytes, paragraph_spans, to_bytes
 
 
 def test_every_shipped_passage_round_trips_and_matches_the_gold_paragraphs(settings, segmenter, corpus_dir, gold_passages):
@@ -123,7 +123,7 @@ def test_faster_pipeline_annotates_every_corpus_token_as_stock_spacy_does(settin
     morphology, lemma, sentence start and entity as in the stock pipeline."""
     import spacy
 
-    from scr_text.segment import load_pipeline
+    from scr_text.nlp.segment import load_pipeline
 
     cfg = settings.segment
     paragraphs = [b for p in sorted((corpus_dir / "texts").glob("*.txt"))
@@ -151,7 +151,7 @@ def test_a_markdown_review_has_the_same_headings_as_its_text_twin(tmp_path, sett
 
     import numpy as np
 
-    from scr_text.features import Batch, context, is_heading
+    from scr_text.tagging.features import Batch, context, is_heading
 
     text = (corpus_dir / "texts" / "d05.txt").read_text()
     # The same review written in Markdown: each numbered heading ("5. Analysis") marked "## ".

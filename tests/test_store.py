@@ -10,7 +10,7 @@ import pytest
 from procs import count, kill_when
 from scr_text.errors import UserError
 from scr_text.records import Document, Passage
-from scr_text.store import SCHEMA_VERSION, Store
+from scr_text.store.database import SCHEMA_VERSION, Store
 
 
 def test_new_store_is_at_the_current_schema_version(tmp_path):
@@ -21,7 +21,7 @@ def test_new_store_is_at_the_current_schema_version(tmp_path):
 
 OPEN_AT = """
 import sys, time
-from scr_text.store import Store
+from scr_text.store.database import Store
 while time.time() < float(sys.argv[2]):
     pass
 with Store(sys.argv[1]) as s:

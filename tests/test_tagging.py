@@ -12,9 +12,10 @@ from scipy import sparse
 
 from docmaker import make_docx
 from scr_text.codebook import load_codebook
-from scr_text.evaluate import f1_intervals, format_number, metrics, score_tag_file
+from scr_text.evaluation.evaluate import f1_intervals, metrics, score_tag_file
+from scr_text.formatting import format_number
 from scr_text.locations import PACKAGED_CONFIGS
-from scr_text.tagger import TaggerModel
+from scr_text.tagging.tagger import TaggerModel
 
 
 @pytest.fixture(scope="module")
@@ -81,14 +82,44 @@ def test_model_file_with_untrusted_types_is_refused(tmp_path):
         TaggerModel.load(bad)
 
 
+def test_a_model_file_saved_under_the_old_flat_module_names_loads_as_todays_types(tmp_path):
+    # Models trained before the stage sub-packages name e.g. scr_text.rule_fallback.RuleFallback in their schema.
+    import io
+    import zipfile
+
+    import numpy as np
+    import skops.io as sio
+
+    from scr_text.errors import UserError
+    from scr_text.tagging.rule_fallback import RuleFallback
+    from scr_text.tagging.trusted_files import load_trusted
+
+    fallback = RuleFallback().fit(np.array([[1], [0], [1], [0]]), np.array([[1], [0], [1], [0]]),
+                                  np.array([[0.1], [0.1], [0.2], [0.1]]), np.array([0.5]))
+    saved = io.BytesIO(sio.dumps({"fallback": fallback}))
+    old = tmp_path / "old.skops"
+    with zipfile.ZipFile(saved) as src, zipfile.ZipFile(old, "w") as dst:
+        for item in src.infolist():
+            body = src.read(item)
+            if item.filename == "schema.json":
+                body = body.replace(b'"scr_text.tagging.rule_fallback"', b'"scr_text.rule_fallback"')
+                assert b'"scr_text.rule_fallback"' in body
+            dst.writestr(item, body)
+    loaded = load_trusted(old, ["scr_text.tagging.rule_fallback.RuleFallback"])["fallback"]
+    assert isinstance(loaded, RuleFallback) and loaded.rules_decide_.tolist() == fallback.rules_decide_.tolist()
+    assert old.read_bytes().count(b"scr_text.rule_fallback")  # the file itself is left as it was
+    with pytest.raises(UserError, match="not trusted"):  # the renamed type is still held to the trust list
+        load_trusted(old, [])
+
+
 def test_model_trained_on_another_embedding_model_is_refused(tmp_path, settings, segmenter, codebook):
     import json
     import shutil
 
-    from scr_text.embed import Embedder
+    from scr_text.embed.encoder import Embedder
     from scr_text.errors import UserError
     from scr_text.locations import PACKAGED_MODELS
-    from scr_text.tagging import load_tagger
+    from scr_text.tagging.components import load_tagger
 
     embedder = Embedder(settings.embed)
     other = tmp_path / "other"
@@ -269,8 +300,8 @@ def test_review_stage_learns_a_code_that_belongs_to_the_review():
     One paragraph alone cannot tell those apart; the review can."""
     from sklearn.metrics import f1_score, roc_auc_score
 
-    from scr_text.classify import ThemeClassifier
-    from scr_text.review_gate import ReviewGatedClassifier
+    from scr_text.tagging.classify import ThemeClassifier
+    from scr_text.tagging.review_gate import ReviewGatedClassifier
 
     X, Y, groups = review_level_code(60, seed=0)
     train, test = groups < "r4", groups >= "r4"  # reviews r0..r39 train, r40..r59 test (string order)
@@ -292,7 +323,7 @@ def test_a_short_review_is_not_penalised_for_being_short():
     code, so the review-level model alone scores it near zero; floored at the passage's own score (it is
     shorter than any training review), the clear statement keeps its code and the other paragraphs stay below
     the threshold. A review as long as the training ones keeps the gate."""
-    from scr_text.review_gate import ReviewGatedClassifier, review_summaries
+    from scr_text.tagging.review_gate import ReviewGatedClassifier, review_summaries
 
     gated = ReviewGatedClassifier(["c"]).fit(*review_level_code(40, seed=1))
     assert gated.gated_[0]
@@ -312,7 +343,7 @@ def test_a_short_review_is_not_penalised_for_being_short():
 def test_a_code_found_in_two_reviews_held_out_together_is_still_learnt():
     """Two reviews carry a rare code and the grouped folds hold both out together, leaving that fold's training
     part with none: the classifier must still learn the code, the right way up."""
-    from scr_text.classify import ThemeClassifier, grouped_folds
+    from scr_text.tagging.classify import ThemeClassifier, grouped_folds
 
     rng = np.random.default_rng(0)
     groups = np.repeat(np.array([f"r{i:02d}" for i in range(30)]), 10)
@@ -333,7 +364,7 @@ def test_ngram_weighting_favours_columns_that_lean_to_a_side_and_is_folded_into_
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
-    from scr_text.classify import ThemeClassifier, ngram_weights
+    from scr_text.tagging.classify import ThemeClassifier, ngram_weights
 
     rng = np.random.default_rng(0)
     y = np.repeat([1, 0], 100)
@@ -356,7 +387,7 @@ def test_ngram_weighting_favours_columns_that_lean_to_a_side_and_is_folded_into_
 
 
 def test_review_stage_leaves_a_code_alone_when_the_review_tells_nothing():
-    from scr_text.review_gate import ReviewGatedClassifier
+    from scr_text.tagging.review_gate import ReviewGatedClassifier
 
     rng = np.random.default_rng(1)
     groups = np.repeat([f"r{i:02d}" for i in range(30)], 10)
@@ -437,7 +468,7 @@ def test_f1_intervals_resample_reviews_and_pair_the_systems():
 
 
 def test_folds_never_split_a_review_and_a_seed_reshuffles_them():
-    from scr_text.classify import grouped_folds
+    from scr_text.tagging.classify import grouped_folds
 
     groups = np.repeat(np.array([f"d{i}" for i in range(10)]), 7)
 
@@ -529,7 +560,7 @@ def test_evaluate_by_style_holds_out_each_style_in_turn(tmp_path, corpus_subset)
 
 
 def test_rule_fallback_hands_only_a_code_the_classifier_could_not_learn_to_the_rules():
-    from scr_text.rule_fallback import RuleFallback
+    from scr_text.tagging.rule_fallback import RuleFallback
 
     rng = np.random.default_rng(2)
     Y = np.zeros((200, 2), dtype=int)
@@ -557,10 +588,10 @@ def test_a_code_in_one_training_review_is_decided_by_its_rules_on_a_new_review(t
     from sklearn.metrics import f1_score
 
     from scr_text.corpus import load_corpus
-    from scr_text.evaluate import subset
-    from scr_text.store import Store
-    from scr_text.tagger import Stages
-    from scr_text.train import corpus_batch
+    from scr_text.evaluation.evaluate import subset
+    from scr_text.store.database import Store
+    from scr_text.tagging.batch import corpus_batch
+    from scr_text.tagging.tagger import Stages
 
     corpus = load_corpus(corpus_subset(tmp_path / "c", ["d01", "d02", "d03", "d04", "d05", "d06", "d07", "d28"]))
     with Store(tmp_path / "s.sqlite") as store:
@@ -578,8 +609,8 @@ def test_a_code_in_one_training_review_is_decided_by_its_rules_on_a_new_review(t
     assert np.isnan(review[:, se]).all()
     assert f1_score(Y[test, se], decided[:, se]) > 0.5  # the rules find d28's exploitation passages
     # Its tags say so: rule hits and the rules' probability as evidence, no classifier or review item.
-    from scr_text.rules import RuleTagger
-    from scr_text.tagger import Tagger, TaggerModel
+    from scr_text.tagging.rules import RuleTagger
+    from scr_text.tagging.tagger import Tagger, TaggerModel
 
     model = TaggerModel(codebook.hash, codebook.ids, stages, batch.embeddings[train], Y[train].astype(bool),
                         [{"doc_id": p.doc_id, "start": p.start, "end": p.end, "text": p.text}
@@ -596,10 +627,10 @@ def test_passage_features_read_each_passage_in_its_review(tmp_path, settings, se
     """Context follows the review a passage sits in (heading above it, position 0..1 within its review), and
     fitting and transforming in one step (training) gives the features tagging computes afresh."""
     from scr_text.corpus import load_corpus
-    from scr_text.evaluate import subset
-    from scr_text.features import PassageFeatures, context
-    from scr_text.store import Store
-    from scr_text.train import corpus_batch
+    from scr_text.evaluation.evaluate import subset
+    from scr_text.store.database import Store
+    from scr_text.tagging.batch import corpus_batch
+    from scr_text.tagging.features import PassageFeatures, context
 
     corpus = load_corpus(corpus_subset(tmp_path / "c", ["d01", "d02"]))
     with Store(tmp_path / "s.sqlite") as store:
@@ -630,11 +661,12 @@ def test_passage_features_read_each_passage_in_its_review(tmp_path, settings, se
 
 def test_ngram_weighting_setting_is_read_from_the_config_and_checked(tmp_path):
     from scr_text.codebook import load_codebook
-    from scr_text.config import classifier_options, load_settings
+    from scr_text.config import load_settings
     from scr_text.errors import UserError
+    from scr_text.tagging.options import classifier_options
 
     codebook = load_codebook()
-    assert classifier_options(load_settings(), codebook)["ngram_weighting"] == []  # the committed model's setting
+    assert classifier_options(load_settings().tagger, codebook)["ngram_weighting"] == []  # the committed model's setting
     text = (PACKAGED_CONFIGS / "pipeline.yaml").read_text(encoding="utf-8")
     assert "ngram_weighting: false" in text
     practice = codebook.family_codes("practice_learning")
@@ -645,16 +677,17 @@ def test_ngram_weighting_setting_is_read_from_the_config_and_checked(tmp_path):
         path.write_text(text.replace("ngram_weighting: false", f"ngram_weighting: {value}"), encoding="utf-8")
         if isinstance(expected, str):
             with pytest.raises(UserError, match=re.escape(expected)):
-                classifier_options(load_settings(path), codebook)
+                classifier_options(load_settings(path).tagger, codebook)
         else:
-            assert classifier_options(load_settings(path), codebook)["ngram_weighting"] == expected
+            assert classifier_options(load_settings(path).tagger, codebook)["ngram_weighting"] == expected
 
 
 def test_feature_weights_setting_is_read_from_the_config_and_checked(tmp_path):
     from scr_text.codebook import load_codebook
-    from scr_text.config import classifier_options, load_settings
+    from scr_text.config import load_settings
     from scr_text.errors import UserError
-    from scr_text.features import BLOCK_WEIGHTS
+    from scr_text.tagging.features import BLOCK_WEIGHTS
+    from scr_text.tagging.options import classifier_options
 
     codebook = load_codebook()
     text = (PACKAGED_CONFIGS / "pipeline.yaml").read_text(encoding="utf-8")
@@ -670,19 +703,20 @@ def test_feature_weights_setting_is_read_from_the_config_and_checked(tmp_path):
         path.write_text(text[:start] + f"  feature_weights: {value}" + text[end:], encoding="utf-8")
         if isinstance(expected, str):
             with pytest.raises(UserError, match=re.escape(expected)):
-                classifier_options(load_settings(path), codebook)
+                classifier_options(load_settings(path).tagger, codebook)
         else:
-            assert classifier_options(load_settings(path), codebook)["feature_weights"] == expected
+            assert classifier_options(load_settings(path).tagger, codebook)["feature_weights"] == expected
 
 
 def test_committed_default_model_was_trained_with_the_shipped_tagger_settings():
     """The figures in the README and the model card describe the model users get: trained with the
     classifier settings configs/pipeline.yaml ships (retrain after changing them)."""
     from scr_text.codebook import load_codebook
-    from scr_text.config import classifier_options, load_settings
+    from scr_text.config import load_settings
+    from scr_text.tagging.options import classifier_options
 
     model = TaggerModel.load("default")
-    options = classifier_options(load_settings(), load_codebook())
+    options = classifier_options(load_settings().tagger, load_codebook())
     assert {key: model.card.get(key) for key in options} == options
     assert model.stages.features.weights == options["feature_weights"]
     assert model.stages.classifier.C == options["C"] and model.stages.classifier.review_C == options["review_C"]
@@ -690,7 +724,7 @@ def test_committed_default_model_was_trained_with_the_shipped_tagger_settings():
 
 def test_model_card_names_the_codes_whose_ngrams_are_weighted():
     from scr_text.locations import PACKAGED_MODELS
-    from scr_text.model_card import render_card
+    from scr_text.tagging.model_card import render_card
 
     card = json.loads((PACKAGED_MODELS / "default" / "card.json").read_text(encoding="utf-8"))
     assert "N-gram columns weighted" not in render_card(card)  # the committed model: off
@@ -700,7 +734,7 @@ def test_model_card_names_the_codes_whose_ngrams_are_weighted():
 
 
 def test_ngram_weighting_for_some_codes_leaves_the_others_as_they_were():
-    from scr_text.classify import ThemeClassifier
+    from scr_text.tagging.classify import ThemeClassifier
 
     rng = np.random.default_rng(0)
     X = sparse.csr_matrix(rng.random((80, 30)) * (rng.random((80, 30)) < 0.3))

@@ -1,3 +1,3 @@
-from .cli import entry
+from scr_text.cli import entry
 
 entry()

@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from .errors import UserError
-from .locations import config_file
+from scr_text.errors import UserError
+from scr_text.locations import config_file
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from .errors import UserError
-from .locations import config_file, project_dir
+from scr_text.errors import UserError
+from scr_text.locations import config_file, project_dir
 
 
 @dataclass
@@ -69,6 +69,80 @@ class IntakeSettings:
 
 
 @dataclass
+class TaggerSettings:
+    model: str = "default"  # a model folder's name (models/) or path
+    C: float = 4.0
+    review_C: float = 10.0
+    ngram_weighting: bool | list[str] = False  # true, false, or the codebook families whose n-grams are weighted
+    feature_weights: dict[str, float] = field(default_factory=dict)  # blocks not named keep their defaults
+    exemplars: int = 2
+    disable: list[str] | None = None  # spaCy components `tag` leaves out; None: segment.disable
+
+    def __post_init__(self):
+        if not isinstance(self.ngram_weighting, bool) and not (
+                isinstance(self.ngram_weighting, list) and all(isinstance(f, str) for f in self.ngram_weighting)):
+            raise TypeError(f"ngram_weighting must be true, false or a list of the codebook's families, "
+                            f"not {self.ngram_weighting!r}")
+        if not isinstance(self.feature_weights, dict):
+            raise TypeError(f"feature_weights must map feature blocks to weights, not {self.feature_weights!r}")
+
+
+@dataclass
+class ClusterLabels:
+    top_terms: int = 5
+    ignore: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ClusterSettings:
+    views: list[str] = field(default_factory=lambda: ["all", "practice_learning", "risk_factor"])
+    code_weight: float = 1.0
+    umap: dict[str, Any] = field(default_factory=dict)  # passed to umap.UMAP as given
+    hdbscan: dict[str, Any] = field(default_factory=dict)  # passed to sklearn's HDBSCAN as given
+    seed: int = 42
+    stability_seeds: list[int] = field(default_factory=list)
+    assign_outliers: bool = False
+    min_similarity: float = 0.5
+    labels: ClusterLabels = field(default_factory=ClusterLabels)
+    exemplars: int = 3
+
+
+@dataclass
+class CodingSettings:
+    min_share: float = 0.5  # of a passage a span must cover to code it
+    whole_sentence: bool = True
+    qdpx_units: dict[str, str] = field(default_factory=dict)  # REFI-QDA origin -> utf16 | codepoints
+
+
+@dataclass
+class AgreementSettings:
+    min_kappa: float = 0.6
+    bootstrap: int = 500
+    seed: int = 0
+
+
+@dataclass
+class EvaluateSettings:
+    bootstrap: int = 1000
+    seed: int = 0
+    targets: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class QueueSettings:
+    size: int = 20
+    per_review: int = 2
+
+
+@dataclass
+class AppSettings:
+    host: str = "127.0.0.1"
+    port: int = 8765
+    max_upload_mb: float = 20
+    queue: QueueSettings = field(default_factory=QueueSettings)
+
+
+@dataclass
 class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     limits: Limits = field(default_factory=Limits)
@@ -76,9 +150,12 @@ class Settings:
     embed: EmbedSettings = field(default_factory=EmbedSettings)
     pdf: PdfSettings = field(default_factory=PdfSettings)
     intake: IntakeSettings = field(default_factory=IntakeSettings)
-    # Sections owned by later stages (tagging, clustering, ...) are kept as plain dicts
-    # and validated by the stage that reads them.
-    extra: dict[str, Any] = field(default_factory=dict)
+    tagger: TaggerSettings = field(default_factory=TaggerSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    coding: CodingSettings = field(default_factory=CodingSettings)
+    agreement: AgreementSettings = field(default_factory=AgreementSettings)
+    evaluate: EvaluateSettings = field(default_factory=EvaluateSettings)
+    app: AppSettings = field(default_factory=AppSettings)
     source: Path | None = None
 
     def resolve(self, path: str | Path) -> Path:
@@ -87,14 +164,22 @@ class Settings:
         return p if p.is_absolute() else project_dir() / p
 
 
-def _build(cls: type, values: dict[str, Any], where: str) -> Any:
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(values) - known
+def _build(cls: type, values: Any, where: str) -> Any:
+    """A settings dataclass from a YAML mapping: unknown keys, wrong shapes and nested sections are errors here,
+    not at the stage that reads them."""
+    if not isinstance(values, dict):
+        raise UserError(f"{where}: expected a mapping of settings, not {values!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(fields)
     if unknown:
         raise UserError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    kwargs = {}
+    for name, value in values.items():
+        nested = _NESTED.get((cls.__name__, name))
+        kwargs[name] = _build(nested, value or {}, f"{where[:-1]}.{name}]") if nested else value
     try:
-        return cls(**values)
-    except TypeError as exc:  # pragma: no cover - dataclass signature errors
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
         raise UserError(f"{where}: {exc}") from exc
 
 
@@ -109,61 +194,19 @@ def load_settings(path: str | Path | None = None) -> Settings:
         raise UserError(f"{cfg_path}: not valid YAML ({exc.__class__.__name__})") from exc
     if not isinstance(raw, dict):
         raise UserError(f"{cfg_path}: expected a mapping of sections")
-    sections = {
-        "store": StoreSettings,
-        "limits": Limits,
-        "segment": SegmentSettings,
-        "embed": EmbedSettings,
-        "pdf": PdfSettings,
-        "intake": IntakeSettings,
-    }
-    kwargs: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    for name, value in raw.items():
-        if name in sections:
-            kwargs[name] = _build(sections[name], value or {}, f"{cfg_path} [{name}]")
-        else:
-            extra[name] = value
-    return Settings(**kwargs, extra=extra, source=cfg_path)
-
-
-def classifier_options(settings: Settings, codebook) -> dict:
-    """The classifier's settings (``tagger.C``, ``tagger.review_C``, ``tagger.ngram_weighting``,
-    ``tagger.feature_weights`` in pipeline.yaml).
-    ``ngram_weighting`` (true, false, or a list of the codebook's families) comes back as the ids of the codes
-    whose n-grams are weighted."""
-    tagger = settings.extra.get("tagger", {})
-    weighting = tagger.get("ngram_weighting", False)
-    if isinstance(weighting, bool):
-        families = set(codebook.families) if weighting else set()
-    elif isinstance(weighting, list) and all(isinstance(f, str) for f in weighting):
-        families = set(weighting)
-        unknown = sorted(families - set(codebook.families))
-        if unknown:
-            raise UserError(f"tagger.ngram_weighting names {', '.join(unknown)}, not a family of the codebook "
-                            f"({', '.join(codebook.families)})")
-    else:
-        raise UserError("tagger.ngram_weighting must be true, false or a list of the codebook's families "
-                        f"({', '.join(codebook.families)}), not {weighting!r}")
-    return {"C": float(tagger.get("C", 4.0)), "review_C": float(tagger.get("review_C", 10.0)),
-            "ngram_weighting": [c.id for c in codebook.codes if c.family in families],
-            "feature_weights": _feature_weights(tagger.get("feature_weights") or {})}
-
-
-def _feature_weights(given) -> dict[str, float]:
-    """``tagger.feature_weights``: every feature block's weight, those not given at their defaults."""
-    from .features import BLOCK_WEIGHTS
-
-    if not isinstance(given, dict):
-        raise UserError(f"tagger.feature_weights must map feature blocks to weights, not {given!r}")
-    unknown = sorted(set(given) - set(BLOCK_WEIGHTS))
+    unknown = sorted(set(raw) - set(_SECTION_TYPES))
     if unknown:
-        raise UserError(f"tagger.feature_weights names {', '.join(map(str, unknown))}, not a feature block "
-                        f"({', '.join(BLOCK_WEIGHTS)})")
-    bad = [k for k, v in given.items() if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0]
-    if bad:
-        raise UserError(f"tagger.feature_weights: the weight of {', '.join(bad)} must be a number of 0 or more")
-    return {k: float(given.get(k, v)) for k, v in BLOCK_WEIGHTS.items()}
+        raise UserError(f"{cfg_path}: unknown section(s) {', '.join(map(str, unknown))} "
+                        f"(sections: {', '.join(_SECTION_TYPES)})")
+    kwargs = {name: _build(_SECTION_TYPES[name], value or {}, f"{cfg_path} [{name}]") for name, value in raw.items()}
+    return Settings(**kwargs, source=cfg_path)
+
+
+_SECTION_TYPES = {"store": StoreSettings, "limits": Limits, "segment": SegmentSettings, "embed": EmbedSettings,
+                  "pdf": PdfSettings, "intake": IntakeSettings, "tagger": TaggerSettings, "cluster": ClusterSettings,
+                  "coding": CodingSettings, "agreement": AgreementSettings, "evaluate": EvaluateSettings,
+                  "app": AppSettings}
+_NESTED = {("ClusterSettings", "labels"): ClusterLabels, ("AppSettings", "queue"): QueueSettings}
 
 
 def load_stage_config(path: str | Path, what: str, required: str) -> dict:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import UserError
-from .hashing import file_sha256
-from .records import Passage
+from scr_text.errors import UserError
+from scr_text.hashing import file_sha256
+from scr_text.records import Passage
 
 
 @dataclass
@@ -34,7 +34,7 @@ class GoldCorpus:
         """A hash of the gold files and texts: identifies the training data in model cards."""
         parts = [file_sha256(self.root / "passages.jsonl")]
         parts += [file_sha256(p) for p in sorted(self.texts.glob("*.txt"))]
-        from .hashing import text_key
+        from scr_text.hashing import text_key
 
         return text_key("".join(parts))[:16]
 
@@ -151,3 +151,10 @@ def gold_labels(passages: list[Passage], gold_rows: list[dict], codes: list[str]
                 for code in row["codes"]:
                     Y[i, index[code]] = 1
     return Y
+
+
+def corpus_inputs(corpus: Path) -> Path:
+    """A corpus folder in the shipped layout has its reviews under texts/; any other folder is read as is."""
+    if not corpus.exists():
+        raise UserError(f"{corpus}: corpus folder not found")
+    return corpus / "texts" if (corpus / "texts").is_dir() else corpus

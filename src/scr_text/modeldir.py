@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import UserError
-from .hashing import file_sha256
-from .locations import model_search_dirs
+from scr_text.errors import UserError
+from scr_text.hashing import file_sha256
+from scr_text.locations import model_search_dirs
 
 
 def resolve_model_dir(name_or_path: str | Path) -> Path:

@@ -12,21 +12,21 @@ from pathlib import Path
 from fastapi import FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ..config import Settings
+from scr_text.config import Settings
 
 # FastAPI reads the routes' annotations by name, so the types they use are imported at module level.
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", token: str | None = None):
-    from ..codebook import load_codebook
-    from ..errors import UserError
-    from ..ingest import SUPPORTED
-    from ..modeldir import model_key, resolve_model_dir
-    from ..report.render import render_template
-    from ..store import Store
-    from .jobs import Jobs
-    from .views import review_context
+    from scr_text.app.jobs import Jobs
+    from scr_text.app.views import review_context
+    from scr_text.codebook import load_codebook
+    from scr_text.errors import UserError
+    from scr_text.ingest import SUPPORTED
+    from scr_text.modeldir import model_key, resolve_model_dir
+    from scr_text.report.render import render_template
+    from scr_text.store.database import Store
 
     if host not in LOOPBACK and not token:
         raise UserError("a token is required when serving on a non-loopback address (--token)")
@@ -39,8 +39,8 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
 
     app = FastAPI(title="scr-text", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     codebook = load_codebook()
-    model_name = settings.extra.get("tagger", {}).get("model", "default")
-    max_upload = int(float(settings.extra.get("app", {}).get("max_upload_mb", 20)) * 2**20)
+    model_name = settings.tagger.model
+    max_upload = int(float(settings.app.max_upload_mb) * 2**20)
 
     def key() -> str:
         return model_key(resolve_model_dir(model_name), codebook.hash)
@@ -214,7 +214,7 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
 
     @app.post("/api/coders")
     async def add_coder(request: Request):
-        from ..coders import MODEL_CODER
+        from scr_text.coding.coders import MODEL_CODER
 
         name = " ".join(str((await json_object(request)).get("name", "")).split())
         if not name or len(name) > 60 or name == MODEL_CODER:
@@ -236,7 +236,7 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
 
     @app.post("/api/fact")
     async def fact(request: Request):
-        from ..facts import FACT_COLUMNS
+        from scr_text.facts.extract import FACT_COLUMNS
 
         body = await json_object(request)
         coder, name, value = str(body.get("coder", "")).strip(), body.get("fact"), str(body.get("value", ""))
@@ -248,42 +248,42 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
 
     @app.get("/clusters", response_class=HTMLResponse)
     def clusters():
-        from .views import cluster_page
+        from scr_text.app.views import cluster_page
 
         with store() as s:
             return HTMLResponse(cluster_page(s, settings, codebook, key(), model_name, refresh=jobs.refresh_clusters))
 
     @app.get("/prevalence", response_class=HTMLResponse)
     def prevalence_page():
-        from .views import prevalence_html
+        from scr_text.app.views import prevalence_html
 
         with store() as s:
             return HTMLResponse(prevalence_html(s, settings, codebook, model_name))
 
     @app.get("/agreement", response_class=HTMLResponse)
     def agreement_page(code: str | None = None, a: str | None = None, b: str | None = None):
-        from .views import agreement_context
+        from scr_text.app.views import agreement_context
 
         with store() as s:
             return page("app_agreement.html.j2", **agreement_context(s, settings, codebook, key(), code, a, b))
 
     @app.get("/queue", response_class=HTMLResponse)
     def queue(coder: str = ""):
-        from .views import queue_context
+        from scr_text.app.views import queue_context
 
         with store() as s:
             return page("app_queue.html.j2", **queue_context(s, coder.strip(), key(), model_name, codebook, settings))
 
     @app.get("/search", response_class=HTMLResponse)
     def search(q: str = ""):
-        from .views import search_context
+        from scr_text.app.views import search_context
 
         with store() as s:
             return page("app_search.html.j2", **search_context(s, q))
 
     @app.get("/export/review/{doc_id}.csv")
     def export_review(doc_id: str, coder: str = ""):
-        from .views import coded_review_csv
+        from scr_text.app.views import coded_review_csv
 
         with store() as s:
             data = coded_review_csv(s, doc_id, coder.strip(), key())
@@ -292,7 +292,7 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
 
     @app.get("/export/{name}")
     def export(name: str):
-        from .views import export_bytes
+        from scr_text.app.views import export_bytes
 
         with store() as s:
             data, media = export_bytes(s, name, settings, codebook, key(), model_name)

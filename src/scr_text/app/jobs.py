@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..codebook import load_codebook
-from ..config import Settings
-from ..errors import UserError
-from ..store import Store
+from scr_text.codebook import load_codebook
+from scr_text.config import Settings
+from scr_text.errors import UserError
+from scr_text.store.database import Store
 
 
 @dataclass
@@ -77,12 +77,12 @@ class Jobs:
         self.pool.submit(self._clusters)
 
     def _clusters(self) -> None:
-        from ..modeldir import model_key, resolve_model_dir
-        from .views import make_cluster_map
+        from scr_text.app.views import make_cluster_map
+        from scr_text.modeldir import model_key, resolve_model_dir
 
         try:
             codebook = load_codebook()
-            model = self.settings.extra.get("tagger", {}).get("model", "default")
+            model = self.settings.tagger.model
             with Store(self.store_path, self.settings.store.busy_timeout_s) as store:
                 make_cluster_map(store, self.settings, codebook, model_key(resolve_model_dir(model), codebook.hash), model)
         except Exception:  # a failed refresh leaves the previous map in place, and says why in the log
@@ -101,8 +101,8 @@ class Jobs:
     def settle(self, job_id: str, coder: str, actions: list[str], reason: str) -> Job:
         """Go on with a refused upload: each finding redacted (a typed placeholder in a plain-text copy that is
         stored instead) or dismissed (the project's allow-list, with ``coder`` and ``reason``)."""
-        from ..guard import Finding, guard_for
-        from ..train import read_documents
+        from scr_text.ingest import read_documents
+        from scr_text.privacy.guard import Finding, guard_for
 
         job = self._refused(job_id)
         if len(actions) != len(job.findings) or set(actions) - {"redact", "dismiss"}:
@@ -140,42 +140,39 @@ class Jobs:
         return job
 
     def _run(self, job: Job, path: Path) -> None:
-        from ..factsheet import facts_for_stored
-        from ..guard import guard_for, refusal, settle
-        from ..intake import ingest_files
-        from ..segment import Segmenter
-        from ..tagging import tag_stored
-        from ..train import read_documents
+        from scr_text.facts.sheet import facts_for_stored
+        from scr_text.ingest import read_documents
+        from scr_text.ingest.intake import ingest_files
+        from scr_text.privacy.guard import guard_for, refusal, settle
+        from scr_text.tagging.apply import tag_stored
+        from scr_text.tagging.components import Components
 
         keep = False
         try:
-            codebook = load_codebook()
-            model = self.settings.extra.get("tagger", {}).get("model", "default")
             self._step(job, "checking for unredacted identifiers", 0.1)
             documents, failed = read_documents([path], self.settings)
             if failed:
                 raise UserError(failed[0].split(": ", 1)[-1])
-            segmenter = Segmenter(self.settings.segment, self.settings.limits.max_passages_per_document)
-            (passages,) = segmenter.transform(documents)
             with Store(self.store_path, self.settings.store.busy_timeout_s) as store:
+                parts = Components(self.settings, store)
+                (passages,) = parts.segmenter.transform(documents)
                 findings, _ = settle(guard_for(self.settings).check_passages(passages), store.dismissals())
-            if findings:
-                text = documents[0].text
-                job.findings = [{**f.to_json(), "before": text[max(0, f.start - 60):f.start], "after": text[f.end:f.end + 60]}
-                                for f in findings]
-                job.status, job.step, job.upload, keep = "refused", "waiting for the findings to be settled", path, True
-                job.message = f"The review {refusal(findings)}. Redact or dismiss each finding, or cancel the upload."
-                return
-            self._step(job, "storing passages", 0.3)
-            with Store(self.store_path, self.settings.store.busy_timeout_s) as store:
-                report = ingest_files([path], store, self.settings, segmenter=segmenter, progress=False)
+                if findings:
+                    text = documents[0].text
+                    job.findings = [{**f.to_json(), "before": text[max(0, f.start - 60):f.start],
+                                     "after": text[f.end:f.end + 60]} for f in findings]
+                    job.status, job.step, job.upload, keep = "refused", "waiting for the findings to be settled", path, True
+                    job.message = f"The review {refusal(findings)}. Redact or dismiss each finding, or cancel the upload."
+                    return
+                self._step(job, "storing passages", 0.3)
+                report = ingest_files([path], store, self.settings, segmenter=parts.segmenter, progress=False)
                 if report.failed or report.duplicates:
                     raise UserError((report.failed + report.duplicates)[0].split(": ", 1)[-1])
                 doc_id = (report.added + report.replaced + report.unchanged)[0]
                 self._step(job, "tagging passages", 0.55)
-                _, rows = tag_stored(store, [doc_id], self.settings, codebook, model, progress=False)
+                _, rows = tag_stored(parts, [doc_id], progress=False)
                 self._step(job, "extracting case facts", 0.85)
-                facts_for_stored(store, [doc_id], rows, self.settings, codebook, model)
+                facts_for_stored(parts, [doc_id], rows)
             job.doc_id, job.step, job.progress, job.status = doc_id, "done", 1.0, "done"
         except UserError as exc:
             job.status, job.message = "failed", str(exc)

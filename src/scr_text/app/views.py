@@ -7,17 +7,18 @@ import re
 import tempfile
 from pathlib import Path
 
-from ..codebook import Codebook
-from ..config import Settings
-from ..errors import UserError
-from ..report.render import highlight
-from ..store import Store
+from scr_text.codebook import Codebook
+from scr_text.config import Settings
+from scr_text.errors import UserError
+from scr_text.report.render import highlight
+from scr_text.store.database import Store
+from scr_text.tagging.components import Components
 
 
 def review_context(store: Store, doc_id: str, model_key: str, codebook: Codebook, settings: Settings,
                    model_name: str) -> dict:
-    from ..facts import FACT_COLUMNS
-    from ..factsheet import facts_key
+    from scr_text.facts.extract import FACT_COLUMNS
+    from scr_text.facts.sheet import facts_key
 
     rows = store.tag_rows(model_key, doc_id)
     passages = []
@@ -86,7 +87,7 @@ def coded_review_csv(store: Store, doc_id: str, coder: str, model_key: str) -> b
 
 def _fact_values() -> dict[str, list[str]]:
     """The allowed values of each case fact, as the facts settings name them."""
-    from ..config import load_fact_config
+    from scr_text.config import load_fact_config
 
     cfg = load_fact_config()
     out = {fact: list(values) for fact, values in cfg["facts"].items()}
@@ -103,7 +104,7 @@ def cluster_page(store: Store, settings: Settings, codebook: Codebook, model_key
                  refresh=None) -> str:
     """The cluster report over the tagged reviews, its exemplars linked into the review view. The last map
     made is shown at once; when reviews were added since, ``refresh()`` makes a new one in the background."""
-    from ..run import LATEST_CLUSTERS
+    from scr_text.clusters.stored import LATEST_CLUSTERS
 
     docs = _tagged_docs(store, model_key)
     latest = store.get_artifacts(LATEST_CLUSTERS)
@@ -132,29 +133,31 @@ def with_app_nav(html: str, extra: str = "") -> str:
 
 
 def make_cluster_map(store: Store, settings: Settings, codebook: Codebook, model_key: str, model_name: str) -> str:
-    from ..run import cluster_stored
-    from ..tagging import tag_stored
+    from scr_text.clusters.stored import cluster_stored
+    from scr_text.tagging.apply import tag_stored
 
     docs = _tagged_docs(store, model_key)
     if len(docs) < 2:
         raise UserError("the cluster map needs at least two tagged reviews")
-    _, rows = tag_stored(store, docs, settings, codebook, model_name, progress=False)
+    parts = Components(settings, store, codebook, model_name)
+    _, rows = tag_stored(parts, docs, progress=False)
     with tempfile.TemporaryDirectory() as tmp:
-        paths, _ = cluster_stored(store, docs, rows, settings, codebook, Path(tmp), model_key)
+        paths, _ = cluster_stored(parts, docs, rows, Path(tmp))
         return paths["clusters_html"].read_text(encoding="utf-8")
 
 
 def prevalence_html(store: Store, settings: Settings, codebook: Codebook, model_name: str) -> str:
-    from ..factsheet import facts_for_stored, write_prevalence
-    from ..modeldir import model_key, resolve_model_dir
-    from ..tagging import tag_stored
+    from scr_text.facts.sheet import facts_for_stored, write_prevalence
+    from scr_text.modeldir import model_key, resolve_model_dir
+    from scr_text.tagging.apply import tag_stored
 
     key = model_key(resolve_model_dir(model_name), codebook.hash)
     docs = _tagged_docs(store, key)
     if not docs:
         raise UserError("no tagged reviews yet")
-    _, rows = tag_stored(store, docs, settings, codebook, model_name, progress=False)
-    items = facts_for_stored(store, docs, rows, settings, codebook, model_name)
+    parts = Components(settings, store, codebook, model_name)
+    _, rows = tag_stored(parts, docs, progress=False)
+    items = facts_for_stored(parts, docs, rows)
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_prevalence([row for row, _ in items], codebook, Path(tmp))
         return with_app_nav(paths["prevalence_html"].read_text(encoding="utf-8"))
@@ -162,8 +165,8 @@ def prevalence_html(store: Store, settings: Settings, codebook: Codebook, model_
 
 def agreement_context(store: Store, settings: Settings, codebook: Codebook, model_key: str, code: str | None,
                       a: str | None, b: str | None) -> dict:
-    from ..agreement_report import agreement_tables, disagreement_items
-    from ..coders import MODEL_CODER
+    from scr_text.coding.agreement_report import agreement_tables, disagreement_items
+    from scr_text.coding.coders import MODEL_CODER
 
     coders = store.coders()
     context = {"coders": coders + [MODEL_CODER], "tables": [], "items": [], "code": code, "a": a, "b": b, "message": ""}
@@ -176,7 +179,7 @@ def agreement_context(store: Store, settings: Settings, codebook: Codebook, mode
         context["message"] = str(exc)
         return context
     context["tables"] = tables
-    min_kappa = float(settings.extra.get("agreement", {}).get("min_kappa", 0.6))
+    min_kappa = settings.agreement.min_kappa
     context["min_kappa"] = min_kappa
     if code and a and b:
         context["items"], _ = disagreement_items(store, a, b, code, "score", model_key)
@@ -185,24 +188,25 @@ def agreement_context(store: Store, settings: Settings, codebook: Codebook, mode
 
 def export_bytes(store: Store, name: str, settings: Settings, codebook: Codebook, model_key: str,
                  model_name: str) -> tuple[bytes, str]:
-    from ..tagging import tag_stored
+    from scr_text.tagging.apply import tag_stored
 
     docs = _tagged_docs(store, model_key)
+    parts = Components(settings, store, codebook, model_name)
     if name == "tags.jsonl":
-        _, rows = tag_stored(store, docs, settings, codebook, model_name, progress=False)
+        _, rows = tag_stored(parts, docs, progress=False)
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8"), "application/x-ndjson"
     if name == "facts.csv":
         import pandas as pd
 
-        from ..factsheet import facts_for_stored
+        from scr_text.facts.sheet import facts_for_stored
 
-        _, rows = tag_stored(store, docs, settings, codebook, model_name, progress=False)
-        items = facts_for_stored(store, docs, rows, settings, codebook, model_name)
+        _, rows = tag_stored(parts, docs, progress=False)
+        items = facts_for_stored(parts, docs, rows)
         buf = io.StringIO()
         pd.DataFrame([row for row, _ in items]).to_csv(buf, index=False)
         return buf.getvalue().encode("utf-8"), "text/csv"
     if name == "project.qdpx":
-        from ..agreement_report import export_project
+        from scr_text.coding.agreement_report import export_project
 
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "project.qdpx"
@@ -213,16 +217,16 @@ def export_bytes(store: Store, name: str, settings: Settings, codebook: Codebook
 
 def queue_context(store: Store, coder: str, model_key: str, model_name: str, codebook: Codebook, settings: Settings) -> dict:
     """The "what to code next" page: the passages whose decision would teach the model most (``next_to_code``)."""
-    from ..next_to_code import next_to_code
-    from ..tagger import TaggerModel
+    from scr_text.coding.next_to_code import next_to_code
+    from scr_text.tagging.tagger import TaggerModel
 
-    cfg = settings.extra.get("app", {}).get("queue", {})
+    queue = settings.app.queue
     model = TaggerModel.load(model_name)
     thresholds = {c: float(t) for c, t in zip(model.codes, model.stages.thresholds)}
     items = []
     if coder:
         texts: dict[str, dict[int, str]] = {}
-        for c in next_to_code(store, coder, model_key, thresholds, int(cfg.get("size", 20)), int(cfg.get("per_review", 2))):
+        for c in next_to_code(store, coder, model_key, thresholds, queue.size, queue.per_review):
             if c.doc_id not in texts:
                 texts[c.doc_id] = {p.index: p.text for p in store.passages(c.doc_id)}
             items.append({"doc_id": c.doc_id, "passage": c.passage, "code": c.code, "label": codebook.code(c.code).label,

@@ -9,12 +9,12 @@ import hashlib
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..config import Settings
-from ..errors import IngestError
-from ..records import BYTE_ORDER_MARK, Document
-from .docx import read_docx
-from .pdf import read_pdf
-from .text import garbled_warning, read_text
+from scr_text.config import Settings
+from scr_text.errors import IngestError, UserError
+from scr_text.ingest.docx import read_docx
+from scr_text.ingest.pdf import read_pdf
+from scr_text.ingest.text import garbled_warning, read_text
+from scr_text.records import BYTE_ORDER_MARK, Document
 
 SUPPORTED = {".txt": "txt", ".md": "md", ".docx": "docx", ".pdf": "pdf"}
 
@@ -96,3 +96,17 @@ def unique_ids(paths: list[Path]) -> list[str]:
         seen[stem] = n
         ids.append(stem if n == 1 else f"{stem}-{n}")
     return ids
+
+
+def read_documents(inputs, settings: Settings) -> tuple[list[Document], list[str]]:
+    """Documents from files and folders (ids: file stems made unique), and one line per file that failed."""
+    paths = list(expand_inputs(inputs))
+    if not paths:
+        raise UserError("no input files found")
+    documents, failed = [], []
+    for path, doc_id in zip(paths, unique_ids(paths)):
+        try:
+            documents.append(read(path, settings, doc_id=doc_id))
+        except UserError as exc:
+            failed.append(str(exc))
+    return documents, failed

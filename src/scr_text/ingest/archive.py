@@ -5,8 +5,8 @@ import io
 import zipfile
 from pathlib import PurePosixPath
 
-from ..config import Limits
-from ..errors import IngestError
+from scr_text.config import Limits
+from scr_text.errors import IngestError
 
 
 def check_zip(data: bytes, path: str, limits: Limits) -> None:

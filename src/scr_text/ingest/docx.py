@@ -7,11 +7,11 @@ import io
 import re
 import zipfile
 
-from ..config import Limits
-from ..errors import IngestError
-from .archive import check_zip
-from .docx_numbering import Numbering
-from .text import without_controls
+from scr_text.config import Limits
+from scr_text.errors import IngestError
+from scr_text.ingest.archive import check_zip
+from scr_text.ingest.docx_numbering import Numbering
+from scr_text.ingest.text import without_controls
 
 _STRICT = b"purl.oclc.org/ooxml/"  # the namespaces of Strict Open XML, where the usual (Transitional) file has schemas.openxmlformats.org
 

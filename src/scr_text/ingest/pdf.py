@@ -8,9 +8,9 @@ import re
 import unicodedata
 from collections import Counter
 
-from ..config import Limits, PdfSettings
-from ..errors import IngestError
-from .text import without_controls
+from scr_text.config import Limits, PdfSettings
+from scr_text.errors import IngestError
+from scr_text.ingest.text import without_controls
 
 # Typeset reports often map "fi", "ffl" ... to one ligature glyph, which extracts as U+FB01 and the like:
 # "signiﬁcant" would match no lemma, phrase or vocabulary entry. Only these are changed: full NFKC would

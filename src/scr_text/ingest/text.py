@@ -4,7 +4,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from ..errors import IngestError
+from scr_text.errors import IngestError
 
 # Control characters that do not occur in real prose; a file full of them is binary.
 _TEXT_CONTROLS = {"\t", "\n", "\r", "\f", "\v"}

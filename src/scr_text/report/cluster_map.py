@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from markupsafe import Markup, escape
 
-from .render import render_template, write_html
+from scr_text.report.render import render_template, write_html
 
 
 def _figure(idx, result, passages, decided, codebook, include_js: bool) -> str:
