@@ -467,6 +467,29 @@ def test_bad_uploads_and_lost_jobs_get_a_page_not_json(browser, server, tmp_path
     page.close()
 
 
+def test_an_upload_stored_with_a_warning_says_so_before_the_review_opens(browser, server, tmp_path):
+    paragraphs = [p.replace("Child A", "Child Q") for p in PARAGRAPHS]  # not a review other tests store
+    first = tmp_path / "echo_a.txt"
+    first.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "scr_text", "--store", str(server.store), "ingest", str(first)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    again = tmp_path / "echo_b.txt"
+    # Not the same file (that is refused as a duplicate): the same review with a paragraph more, as another
+    # format or a later draft would be.
+    again.write_text(first.read_text(encoding="utf-8") + "\nA closing note was added to this copy.\n", encoding="utf-8")
+    page = new_page(browser, server, [])
+    page.goto(server.url + "/")
+    page.set_input_files("#upload-file", str(again))
+    page.click("#upload-button")
+    page.wait_for_selector("#warnings:not([hidden])", timeout=120_000)
+    (warning,) = page.locator("#warning-list li").all_inner_texts()
+    assert "word for word in stored review 'echo_a'" in warning and "scr-text-uploads" not in warning
+    page.click("#open-review")
+    page.wait_for_url("**/review/echo_b")
+    page.close()
+
+
 def test_a_review_stored_twice_is_flagged_and_can_be_renamed_and_deleted(browser, server, tmp_path):
     paragraphs = [p.replace("Child A", "Child M") for p in PARAGRAPHS]  # not a review other tests store
     txt = tmp_path / "twice_a.txt"

@@ -63,6 +63,21 @@ def test_a_failed_write_leaves_nothing_behind(store):
     assert store.counts()["documents"] == 0 and store.counts()["passages"] == 0
 
 
+def test_tags_are_kept_at_full_precision_and_rounded_only_in_the_tag_contract(store):
+    doc = Document("x", "/x.txt", "txt", "abc", "Hello world.\n\nAgain.")
+    store.add_document(doc, [Passage("x", 0, 0, 12, "Hello world."), Passage("x", 1, 14, 20, "Again.")], None, None)
+    store.put_tags("m", None, [("x", 0, "neglect", 0.123456789, True, '[{"type": "classifier"}]'),
+                               ("x", 0, "planning", 0.2, False, "[]"),
+                               ("x", 1, "neglect", 0.05, False, "[]"), ("x", 1, "planning", 0.987654321, True, "[]")])
+    tags = store.tags("m", "x", ["planning", "neglect"])  # columns in the order asked for
+    assert tags.scores.tolist() == [[0.2, 0.123456789], [0.987654321, 0.05]]
+    assert tags.decided.tolist() == [[False, True], [True, False]]
+    assert tags.of("x").evidence == [{"neglect": [{"type": "classifier"}]}, {"planning": []}] and len(tags.of("y")) == 0
+    first, second = tags.rows()
+    assert first["codes"] == ["neglect"] and first["scores"] == {"planning": 0.2, "neglect": 0.1235}
+    assert (second["start"], second["end"], second["text"], second["codes"]) == (14, 20, "Again.", ["planning"])
+
+
 def consistent(path) -> tuple[int, int]:
     """Check every stored document is whole: passages contiguous and matching the text."""
     with Store(path) as s:

@@ -16,6 +16,7 @@ from scr_text.corpus import corpus_inputs, read_cases
 from scr_text.facts.sheet import facts_for_stored, write_facts, write_prevalence
 from scr_text.ingest.intake import IntakeReport, ingest_files
 from scr_text.privacy.guard import intake_check
+from scr_text.records import TagTable
 from scr_text.report import render
 from scr_text.store.database import Store
 from scr_text.tables import passages_frame, write_jsonl, write_table
@@ -33,7 +34,7 @@ class RunResult:
     outputs: dict[str, Path] = field(default_factory=dict)
     codebook: object = None
     model_key: str = ""
-    tag_rows: list[dict] = field(default_factory=list)
+    tags: TagTable | None = None
     cluster_lines: list[str] = field(default_factory=list)
 
 
@@ -72,22 +73,22 @@ def _run_stages(corpus: Path, out_dir: Path, store: Store, settings: Settings, p
     timings["embed"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    result.model_key, result.tag_rows = tag_stored(parts, doc_ids, run_id, progress)
+    result.model_key, result.tags = tag_stored(parts, doc_ids, run_id, progress)
     timings["tag"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    fact_items = facts_for_stored(parts, doc_ids, result.tag_rows)
+    fact_items = facts_for_stored(parts, doc_ids, result.tags)
     timings["facts"] = time.perf_counter() - t
 
     result.outputs["passages"] = write_table(passages_frame(passages), out_dir / "passages.csv")
-    write_jsonl(result.tag_rows, out_dir / "tags.jsonl")
+    write_jsonl(result.tags.rows(), out_dir / "tags.jsonl")
     result.outputs["tags"] = out_dir / "tags.jsonl"
     result.outputs["facts"], result.outputs["facts_evidence"] = write_facts(fact_items, out_dir / "facts.csv")
     gold = _gold_cases(corpus, doc_ids)
     result.outputs.update(write_prevalence([row for row, _ in fact_items], codebook, out_dir, gold))
     if len(doc_ids) >= 2:  # one review has no recurring patterns to find
         t = time.perf_counter()
-        cluster_paths, result.cluster_lines = cluster_stored(parts, doc_ids, result.tag_rows, out_dir)
+        cluster_paths, result.cluster_lines = cluster_stored(parts, doc_ids, result.tags, out_dir)
         result.outputs.update(cluster_paths)
         timings["cluster"] = time.perf_counter() - t
     (out_dir / "timings.json").write_text(json.dumps({k: round(v, 3) for k, v in timings.items()}, indent=1) + "\n")
@@ -104,22 +105,22 @@ def _gold_cases(corpus: Path, doc_ids: list[str]) -> list[dict] | None:
 
 def _ingest_and_tag(corpus: Path, store: Store, settings: Settings, allow_identifiers: bool):
     """What the corpus commands share: ingest (if needed) and tag (if needed) a corpus's reviews. With no review
-    stored (every file refused), no doc_ids and no rows: the caller reports the intake as `run` does."""
+    stored (every file refused), no doc_ids and no tags: the caller reports the intake as `run` does."""
     intake = ingest_files([corpus_inputs(corpus)], store, settings, progress=True,
                           check=intake_check(settings, allow_identifiers, store))
     doc_ids = sorted(intake.added + intake.replaced + intake.unchanged)
     parts = Components(settings, store)
-    rows = tag_stored(parts, doc_ids)[1] if doc_ids else []
-    return parts, intake, doc_ids, rows
+    tags = tag_stored(parts, doc_ids)[1] if doc_ids else None
+    return parts, intake, doc_ids, tags
 
 
 def run_prevalence(corpus: Path, out_dir: Path, store: Store, settings: Settings,
                    allow_identifiers: bool = False) -> tuple[dict[str, Path], IntakeReport]:
     """Ingest (if needed), tag and extract facts for a corpus, then write the prevalence outputs."""
-    parts, intake, doc_ids, rows = _ingest_and_tag(corpus, store, settings, allow_identifiers)
+    parts, intake, doc_ids, tags = _ingest_and_tag(corpus, store, settings, allow_identifiers)
     if not doc_ids:
         return {}, intake
-    items = facts_for_stored(parts, doc_ids, rows)
+    items = facts_for_stored(parts, doc_ids, tags)
     paths = write_prevalence([row for row, _ in items], parts.codebook, out_dir, _gold_cases(corpus, doc_ids))
     paths["facts"], paths["facts_evidence"] = write_facts(items, out_dir / "facts.csv")
     return paths, intake
@@ -128,8 +129,8 @@ def run_prevalence(corpus: Path, out_dir: Path, store: Store, settings: Settings
 def run_clusters(corpus: Path, out_dir: Path, store: Store, settings: Settings,
                  allow_identifiers: bool = False) -> tuple[dict[str, Path], list[str], IntakeReport]:
     """Ingest (if needed), tag and cluster a corpus, then write the cluster outputs."""
-    parts, intake, doc_ids, rows = _ingest_and_tag(corpus, store, settings, allow_identifiers)
+    parts, intake, doc_ids, tags = _ingest_and_tag(corpus, store, settings, allow_identifiers)
     if not doc_ids:
         return {}, [], intake
-    paths, lines = cluster_stored(parts, doc_ids, rows, out_dir)
+    paths, lines = cluster_stored(parts, doc_ids, tags, out_dir)
     return paths, lines, intake

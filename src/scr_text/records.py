@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
+
+import numpy as np
 
 # A UTF-8 text file's byte-order mark: Document.text keeps it at offset 0 (as Python reads the file), and
 # passages and checks for empty text pass over it.
@@ -78,6 +80,44 @@ class Tag:
     review_score: float | None = None
     # "classifier", or "rules" for a code the rule stage alone decides (``rule_fallback.py``).
     decided_by: str = "classifier"
+
+
+@dataclass
+class TagTable:
+    """The tags of some passages as data, passed between stages: a row per passage, a column per code, scores at
+    full precision. The `tag` JSON contract (``rows``) is made from it only where tags leave the program."""
+
+    codes: list[str]
+    passages: list[Passage]
+    scores: np.ndarray  # (passages, codes) float
+    decided: np.ndarray  # (passages, codes) bool
+    evidence: list[dict[str, list]]  # per passage: code -> its evidence, for the codes decided
+
+    @classmethod
+    def empty(cls, codes: list[str]) -> TagTable:
+        return cls(list(codes), [], np.zeros((0, len(codes))), np.zeros((0, len(codes)), dtype=bool), [])
+
+    @classmethod
+    def concat(cls, codes: list[str], tables: list[TagTable]) -> TagTable:
+        if not tables:
+            return cls.empty(codes)
+        return cls(list(codes), [p for t in tables for p in t.passages], np.vstack([t.scores for t in tables]),
+                   np.vstack([t.decided for t in tables]), [e for t in tables for e in t.evidence])
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    def of(self, doc_id: str) -> TagTable:
+        """The rows of one review."""
+        rows = [i for i, p in enumerate(self.passages) if p.doc_id == doc_id]
+        return TagTable(self.codes, [self.passages[i] for i in rows], self.scores[rows], self.decided[rows],
+                        [self.evidence[i] for i in rows])
+
+    def rows(self) -> Iterator[dict]:
+        """The `tag` contract, one dict per passage."""
+        for passage, scores, decided, evidence in zip(self.passages, self.scores, self.decided, self.evidence):
+            yield contract_row(passage, [c for c, d in zip(self.codes, decided) if d],
+                               dict(zip(self.codes, map(float, scores))), evidence)
 
 
 def contract_row(passage: Passage, codes: list[str], scores: dict[str, float], evidence: dict) -> dict:

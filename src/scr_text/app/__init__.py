@@ -130,7 +130,8 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
         if job is None:
             raise HTTPException(404, "no such job")
         return {"status": job.status, "step": job.step, "progress": job.progress, "message": job.message,
-                "doc_id": job.doc_id, "findings": job.findings, "filename": job.filename}
+                "doc_id": job.doc_id, "findings": job.findings, "filename": job.filename,
+                "warnings": job.warnings}
 
     @app.post("/api/jobs/{job_id}/settle")
     async def settle_job(job_id: str, request: Request):

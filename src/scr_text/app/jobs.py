@@ -28,6 +28,7 @@ class Job:
     message: str = ""
     doc_id: str | None = None
     findings: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # stored, but worth a look (intake's warnings)
     upload: Path | None = None  # the refused upload, kept until it is settled or cancelled
 
 
@@ -169,10 +170,12 @@ class Jobs:
                 if report.failed or report.duplicates:
                     raise UserError((report.failed + report.duplicates)[0].split(": ", 1)[-1])
                 doc_id = (report.added + report.replaced + report.unchanged)[0]
+                # Intake names the file by its path, here a temporary folder's: the analyst knows it by its name.
+                job.warnings = [w.split(": ", 1)[-1] for w in report.warnings]
                 self._step(job, "tagging passages", 0.55)
-                _, rows = tag_stored(parts, [doc_id], progress=False)
+                _, tags = tag_stored(parts, [doc_id], progress=False)
                 self._step(job, "extracting case facts", 0.85)
-                facts_for_stored(parts, [doc_id], rows)
+                facts_for_stored(parts, [doc_id], tags)
             job.doc_id, job.step, job.progress, job.status = doc_id, "done", 1.0, "done"
         except UserError as exc:
             job.status, job.message = "failed", str(exc)

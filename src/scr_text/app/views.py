@@ -20,7 +20,7 @@ def review_context(store: Store, doc_id: str, model_key: str, codebook: Codebook
     from scr_text.facts.extract import FACT_COLUMNS
     from scr_text.facts.sheet import facts_key
 
-    rows = store.tag_rows(model_key, doc_id)
+    rows = store.tag_rows(model_key, doc_id, codebook.ids)
     passages = []
     for r in rows:
         spans = [(e["start"], e["end"]) for items in r["evidence"].values() for e in items if e["type"] == "rule"]
@@ -140,9 +140,9 @@ def make_cluster_map(store: Store, settings: Settings, codebook: Codebook, model
     if len(docs) < 2:
         raise UserError("the cluster map needs at least two tagged reviews")
     parts = Components(settings, store, codebook, model_name)
-    _, rows = tag_stored(parts, docs, progress=False)
+    _, tags = tag_stored(parts, docs, progress=False)
     with tempfile.TemporaryDirectory() as tmp:
-        paths, _ = cluster_stored(parts, docs, rows, Path(tmp))
+        paths, _ = cluster_stored(parts, docs, tags, Path(tmp))
         return paths["clusters_html"].read_text(encoding="utf-8")
 
 
@@ -156,8 +156,8 @@ def prevalence_html(store: Store, settings: Settings, codebook: Codebook, model_
     if not docs:
         raise UserError("no tagged reviews yet")
     parts = Components(settings, store, codebook, model_name)
-    _, rows = tag_stored(parts, docs, progress=False)
-    items = facts_for_stored(parts, docs, rows)
+    _, tags = tag_stored(parts, docs, progress=False)
+    items = facts_for_stored(parts, docs, tags)
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_prevalence([row for row, _ in items], codebook, Path(tmp))
         return with_app_nav(paths["prevalence_html"].read_text(encoding="utf-8"))
@@ -193,15 +193,15 @@ def export_bytes(store: Store, name: str, settings: Settings, codebook: Codebook
     docs = _tagged_docs(store, model_key)
     parts = Components(settings, store, codebook, model_name)
     if name == "tags.jsonl":
-        _, rows = tag_stored(parts, docs, progress=False)
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8"), "application/x-ndjson"
+        _, tags = tag_stored(parts, docs, progress=False)
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in tags.rows()).encode("utf-8"), "application/x-ndjson"
     if name == "facts.csv":
         import pandas as pd
 
         from scr_text.facts.sheet import facts_for_stored
 
-        _, rows = tag_stored(parts, docs, progress=False)
-        items = facts_for_stored(parts, docs, rows)
+        _, tags = tag_stored(parts, docs, progress=False)
+        items = facts_for_stored(parts, docs, tags)
         buf = io.StringIO()
         pd.DataFrame([row for row, _ in items]).to_csv(buf, index=False)
         return buf.getvalue().encode("utf-8"), "text/csv"

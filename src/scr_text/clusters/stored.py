@@ -5,14 +5,14 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from scr_text.facts.sheet import rows_to_scores
 from scr_text.hashing import text_key
+from scr_text.records import TagTable
 from scr_text.tagging.components import Components
 
 LATEST_CLUSTERS = "clusters:latest"
 
 
-def cluster_stored(parts: Components, doc_ids: list[str], tag_rows: list[dict],
+def cluster_stored(parts: Components, doc_ids: list[str], tags: TagTable,
                    out_dir: Path) -> tuple[dict[str, Path], list[str]]:
     """Cluster the stored reviews' passages in every configured view and write the outputs; the same
     reviews, model and settings again reuse the stored outputs."""
@@ -29,7 +29,7 @@ def cluster_stored(parts: Components, doc_ids: list[str], tag_rows: list[dict],
                 paths[output] = out_dir / filename
                 paths[output].write_bytes(data)
         return paths, cached["summary"].decode("utf-8").splitlines()
-    paths, lines = _cluster(parts, doc_ids, tag_rows, out_dir)
+    paths, lines = _cluster(parts, doc_ids, tags, out_dir)
     store.put_artifacts(key, {f"{name}/{p.name}": p.read_bytes() for name, p in paths.items()}
                         | {"summary": "\n".join(lines).encode("utf-8")})
     # The most recent map, whatever reviews it covers: the web app shows it while a newer one is made.
@@ -38,13 +38,13 @@ def cluster_stored(parts: Components, doc_ids: list[str], tag_rows: list[dict],
     return paths, lines
 
 
-def _cluster(parts: Components, doc_ids: list[str], tag_rows: list[dict], out_dir: Path) -> tuple[dict[str, Path], list[str]]:
+def _cluster(parts: Components, doc_ids: list[str], tags: TagTable, out_dir: Path) -> tuple[dict[str, Path], list[str]]:
     from scr_text.clusters.patterns import cluster_view, summary_lines, write_outputs
 
     cfg, codebook = parts.settings.cluster, parts.codebook
     passages = parts.stored_passages(doc_ids)
     embeddings = parts.embed(passages)
-    scores, decided = rows_to_scores(tag_rows, codebook.ids)
+    scores, decided = tags.scores, tags.decided
     results = [cluster_view(view, passages, embeddings, scores, decided, codebook, cfg) for view in cfg.views]
     texts = {d: parts.store.document(d).text for d in doc_ids}
     return write_outputs(results, passages, decided, codebook, texts, out_dir), summary_lines(results)

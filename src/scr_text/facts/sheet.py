@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from scr_text.codebook import Codebook
@@ -15,6 +14,8 @@ from scr_text.hashing import file_sha256
 from scr_text.ingest import read_documents
 from scr_text.locations import config_file
 from scr_text.modeldir import model_key, resolve_model_dir
+from scr_text.records import TagTable
+from scr_text.tagging.apply import as_table
 from scr_text.tagging.components import Components
 
 
@@ -33,13 +34,7 @@ def load_extractor(model_name: str, codebook: Codebook, nlp):
     return load_fact_models(FactExtractor(load_fact_config(), codebook, nlp), path)
 
 
-def rows_to_scores(tag_rows: list[dict], codes: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    scores = np.array([[r["scores"].get(c, 0.0) for c in codes] for r in tag_rows], dtype=float).reshape(-1, len(codes))
-    decided = np.array([[c in r["codes"] for c in codes] for r in tag_rows], dtype=bool).reshape(-1, len(codes))
-    return scores, decided
-
-
-def facts_for_stored(parts: Components, doc_ids: list[str], tag_rows: list[dict]) -> list[tuple[dict, dict]]:
+def facts_for_stored(parts: Components, doc_ids: list[str], tags: TagTable) -> list[tuple[dict, dict]]:
     """(fact row, evidence) per review, from the store's cache where the same model and settings made them."""
     store, codebook = parts.store, parts.codebook
     key = facts_key(parts.model, codebook)
@@ -49,14 +44,10 @@ def facts_for_stored(parts: Components, doc_ids: list[str], tag_rows: list[dict]
         from scr_text.facts.extract import Review
 
         extractor = load_extractor(parts.model, codebook, parts.segmenter.nlp)
-        by_doc: dict[str, list[dict]] = {}
-        for row in tag_rows:
-            by_doc.setdefault(row["doc_id"], []).append(row)
         reviews = []
         for d in todo:
-            passages = parts.stored_passages([d])
-            scores, decided = rows_to_scores(by_doc.get(d, []), codebook.ids)
-            reviews.append(Review(d, passages, scores, decided))
+            of_review = tags.of(d)
+            reviews.append(Review(d, parts.stored_passages([d]), of_review.scores, of_review.decided))
         items = [(f.doc_id, f.row(), evidence_of(f)) for f in extractor.predict(reviews)]
         store.put_facts(key, items)
         cached.update({d: (row, ev) for d, row, ev in items})
@@ -113,9 +104,8 @@ def facts_for_files(inputs, out: Path, parts: Components) -> tuple[int, list[str
     items = []
     for document in documents:
         (passages,) = segmenter.transform([document])
-        rows = [r.to_json() for r in tagger.tag(passages, parts.embed(passages))]
-        scores, decided = rows_to_scores(rows, parts.codebook.ids)
-        (facts,) = extractor.predict([Review(document.doc_id, passages, scores, decided)])
+        tags = as_table(tagger.tag(passages, parts.embed(passages)), parts.codebook.ids)
+        (facts,) = extractor.predict([Review(document.doc_id, passages, tags.scores, tags.decided)])
         items.append((facts.row(), evidence_of(facts)))
     write_facts(items, out)
     return len(items), failed

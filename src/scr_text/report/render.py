@@ -58,5 +58,6 @@ def tag_overview(rows: list[dict], codebook, examples: int = 3) -> list[dict]:
 
 
 def write_summary(result, out: Path) -> Path:
-    overview = tag_overview(result.tag_rows, result.codebook) if result.codebook is not None else []
+    rows = list(result.tags.rows()) if result.tags is not None else []
+    overview = tag_overview(rows, result.codebook) if result.codebook is not None else []
     return write_html(render_template("summary.html.j2", r=result, overview=overview), out)

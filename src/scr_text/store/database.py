@@ -16,7 +16,7 @@ import numpy as np
 
 from scr_text.errors import DuplicateDocument, UserError
 from scr_text.hashing import text_key
-from scr_text.records import Document, Passage, contract_row
+from scr_text.records import Document, Passage, TagTable
 
 # Each entry moves the schema one version up. Append only; never edit a released step.
 MIGRATIONS: list[str] = [
@@ -383,19 +383,29 @@ class Store:
     def has_tags(self, model: str, doc_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM tags WHERE model=? AND doc_id=? LIMIT 1", (model, doc_id)).fetchone() is not None
 
-    def tag_rows(self, model: str, doc_id: str) -> list[dict]:
-        """The `tag` contract rows of one document, rebuilt from the stored tags."""
-        scores: dict[int, dict[str, float]] = {}
-        evidence: dict[int, dict[str, list]] = {}
-        for passage, code, score, decided, ev in self.conn.execute(
+    def tags(self, model: str, doc_id: str, codes: list[str]) -> TagTable:
+        """The stored tags of one document, a row per passage and a column per code of ``codes``."""
+        passages = self.passages(doc_id)
+        column = {c: j for j, c in enumerate(codes)}
+        row = {p.index: i for i, p in enumerate(passages)}
+        scores = np.zeros((len(passages), len(codes)))
+        decided = np.zeros((len(passages), len(codes)), dtype=bool)
+        evidence: list[dict[str, list]] = [{} for _ in passages]
+        for passage, code, score, is_decided, ev in self.conn.execute(
             "SELECT passage, code, score, decided, evidence FROM tags WHERE model=? AND doc_id=? ORDER BY passage, rowid",
             (model, doc_id),
         ):
-            scores.setdefault(passage, {})[code] = score
-            if decided:
-                evidence.setdefault(passage, {})[code] = json.loads(ev)
-        return [contract_row(p, list(evidence.get(p.index, {})), scores.get(p.index, {}), evidence.get(p.index, {}))
-                for p in self.passages(doc_id)]
+            if code in column and passage in row:
+                i, j = row[passage], column[code]
+                scores[i, j] = score
+                if is_decided:
+                    decided[i, j] = True
+                    evidence[i][code] = json.loads(ev)
+        return TagTable(list(codes), passages, scores, decided, evidence)
+
+    def tag_rows(self, model: str, doc_id: str, codes: list[str]) -> list[dict]:
+        """The `tag` contract rows of one document, rebuilt from the stored tags."""
+        return list(self.tags(model, doc_id, codes).rows())
 
     # -- coders' codings ---------------------------------------------------------------------
     def replace_codings(self, coder: str, rows: dict[str, dict[int, list[str]]], source: str,

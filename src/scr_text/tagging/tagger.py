@@ -69,9 +69,10 @@ class PassageTags:
         return contract_row(self.passage, self.codes, self.scores, self.evidence())
 
     def store_rows(self) -> list[tuple]:
-        """(doc_id, passage, code, score, decided, evidence JSON) for every code, for Store.put_tags."""
+        """(doc_id, passage, code, score, decided, evidence JSON) for every code, for Store.put_tags (scores at
+        full precision: only the `tag` contract rounds them)."""
         evidence = self.evidence()
-        return [(self.passage.doc_id, self.passage.index, code, round(score, 4), code in evidence,
+        return [(self.passage.doc_id, self.passage.index, code, float(score), code in evidence,
                  json.dumps(evidence.get(code, []), ensure_ascii=False)) for code, score in self.scores.items()]
 
 
