@@ -38,7 +38,9 @@ def main() -> None:
     from scr_text.codebook import load_codebook
     from scr_text.config import load_settings
     from scr_text.embed.encoder import resolve_model_path
-    from scr_text.evaluation.evaluate import format_table, metrics, subset
+    from scr_text.evaluation.cross_validation import subset
+    from scr_text.evaluation.metrics import metrics
+    from scr_text.evaluation.tables import format_table
     from scr_text.tagging.classify import grouped_folds
     from scr_text.tagging.features import Batch
     from scr_text.tagging.options import classifier_options

@@ -212,7 +212,9 @@ def main() -> None:
     from scr_text.codebook import load_codebook
     from scr_text.config import load_settings
     from scr_text.corpus import load_corpus
-    from scr_text.evaluation.evaluate import format_table, metrics, subset
+    from scr_text.evaluation.cross_validation import subset
+    from scr_text.evaluation.metrics import metrics
+    from scr_text.evaluation.tables import format_table
     from scr_text.locations import SAMPLE_CORPUS
     from scr_text.nlp.segment import Segmenter
     from scr_text.store.database import Store

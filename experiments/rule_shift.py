@@ -47,7 +47,8 @@ def main() -> None:
 
     from scr_text.codebook import load_codebook
     from scr_text.config import load_settings
-    from scr_text.evaluation.evaluate import metrics, subset
+    from scr_text.evaluation.cross_validation import subset
+    from scr_text.evaluation.metrics import metrics
     from scr_text.nlp.segment import Segmenter
     from scr_text.tagging.classify import grouped_folds
     from scr_text.tagging.features import Batch

@@ -45,7 +45,7 @@ def main() -> None:
 
     from scr_text.codebook import load_codebook
     from scr_text.config import load_settings
-    from scr_text.evaluation.evaluate import subset
+    from scr_text.evaluation.cross_validation import subset
     from scr_text.tagging.classify import grouped_folds
     from scr_text.tagging.options import classifier_options
     from scr_text.tagging.tagger import Stages

@@ -12,7 +12,8 @@ from scipy import sparse
 
 from docmaker import make_docx
 from scr_text.codebook import load_codebook
-from scr_text.evaluation.evaluate import f1_intervals, metrics, score_tag_file
+from scr_text.evaluation.metrics import f1_intervals, metrics
+from scr_text.evaluation.tag_file import score_tag_file
 from scr_text.formatting import format_number
 from scr_text.locations import PACKAGED_CONFIGS
 from scr_text.tagging.tagger import TaggerModel
@@ -588,7 +589,7 @@ def test_a_code_in_one_training_review_is_decided_by_its_rules_on_a_new_review(t
     from sklearn.metrics import f1_score
 
     from scr_text.corpus import load_corpus
-    from scr_text.evaluation.evaluate import subset
+    from scr_text.evaluation.cross_validation import subset
     from scr_text.store.database import Store
     from scr_text.tagging.batch import corpus_batch
     from scr_text.tagging.tagger import Stages
@@ -627,7 +628,7 @@ def test_passage_features_read_each_passage_in_its_review(tmp_path, settings, se
     """Context follows the review a passage sits in (heading above it, position 0..1 within its review), and
     fitting and transforming in one step (training) gives the features tagging computes afresh."""
     from scr_text.corpus import load_corpus
-    from scr_text.evaluation.evaluate import subset
+    from scr_text.evaluation.cross_validation import subset
     from scr_text.store.database import Store
     from scr_text.tagging.batch import corpus_batch
     from scr_text.tagging.features import PassageFeatures, context

@@ -58,17 +58,19 @@ def evaluate(
 
     from scr_text.codebook import load_codebook
     from scr_text.corpus import load_corpus
-    from scr_text.evaluation.evaluate import cross_validate, format_intervals, format_table, score_tag_file
+    from scr_text.evaluation.cross_validation import cross_validate
+    from scr_text.evaluation.tables import format_intervals, format_table
+    from scr_text.evaluation.tag_file import score_tag_file
 
     frame = load_codebook(codebook)
     corpus = corpus or default_corpus()
     if guard:
-        from scr_text.evaluation.evaluate import evaluate_guard
+        from scr_text.evaluation.guard_eval import evaluate_guard
 
         result, text = evaluate_guard(guard_set, ctx().settings, corpus)
         typer.echo(text)
     elif facts:
-        from scr_text.evaluation.evaluate import evaluate_facts
+        from scr_text.evaluation.facts_eval import evaluate_facts
 
         with ctx().open_store() as store:
             result, text = evaluate_facts(load_corpus(corpus), store, ctx().settings, frame, folds)
@@ -78,7 +80,8 @@ def evaluate(
         typer.echo(f"{result['n_paragraphs']} gold paragraphs in {result['documents']} document(s)")
         typer.echo(format_table({"systems": {"tagged": result}}))
     else:
-        from scr_text.evaluation.evaluate import SYSTEMS, format_splits, style_splits, target_lines
+        from scr_text.evaluation.cross_validation import SYSTEMS, style_splits
+        from scr_text.evaluation.tables import format_splits, target_lines
         from scr_text.nlp.segment import Segmenter
         from scr_text.tagging.batch import corpus_batch
         from scr_text.tagging.options import classifier_options

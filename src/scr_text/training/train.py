@@ -7,7 +7,7 @@ from pathlib import Path
 from scr_text.codebook import Codebook
 from scr_text.config import Settings
 from scr_text.corpus import GoldCorpus
-from scr_text.evaluation.evaluate import cross_validate
+from scr_text.evaluation.cross_validation import cross_validate
 from scr_text.locations import project_dir
 from scr_text.nlp.segment import Segmenter
 from scr_text.store.database import Store
