@@ -29,8 +29,9 @@ def load_trusted(skops_file: Path, trusted: list[str]):
     """The object in ``skops_file``, refused (``UserError``) if the file names any type outside ``trusted``."""
     import skops.io as sio
 
-    data = _renamed(Path(skops_file))
-    untrusted = (_types_in(skops_file, data) | set(sio.get_untrusted_types(data=data))) - set(trusted) - _CONTAINERS
+    data, schema = _renamed(Path(skops_file))
+    named = {f"{node.get('__module__')}.{node['__class__']}" for node in _objects(schema)}
+    untrusted = (named | set(sio.get_untrusted_types(data=data))) - set(trusted) - _CONTAINERS
     if untrusted:
         raise UserError(f"{skops_file}: model file contains types that are not trusted: {', '.join(sorted(untrusted))}")
     return sio.loads(data, trusted=trusted)
@@ -43,14 +44,15 @@ def _schema(skops_file: Path, archive: zipfile.ZipFile) -> dict:
     return json.loads(archive.read(info))
 
 
-def _renamed(skops_file: Path) -> bytes:
-    """The file's bytes, with old module paths in its schema replaced by today's (the file on disk is left as is)."""
+def _renamed(skops_file: Path) -> tuple[bytes, dict]:
+    """The file's bytes and schema, with old module paths in the schema replaced by today's (the file on disk
+    is left as is)."""
     data = skops_file.read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         schema = _schema(skops_file, archive)
         old = [node for node in _objects(schema) if node.get("__module__") in RENAMED]
         if not old:
-            return data
+            return data, schema
         for node in old:
             node["__module__"] = RENAMED[node["__module__"]]
         out = io.BytesIO()
@@ -58,18 +60,12 @@ def _renamed(skops_file: Path) -> bytes:
             for item in archive.infolist():
                 body = json.dumps(schema).encode("utf-8") if item.filename == "schema.json" else archive.read(item)
                 copy.writestr(item, body)
-    return out.getvalue()
-
-
-def _types_in(skops_file: Path, data: bytes) -> set[str]:
-    """The object types a .skops file names, read from its schema without building anything."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        schema = _schema(skops_file, archive)
-    return {f"{node.get('__module__')}.{node['__class__']}" for node in _objects(schema)}
+    return out.getvalue(), schema
 
 
 def _objects(node):
-    """Every object entry (a mapping naming a ``__class__``) in a skops schema."""
+    """Every object entry (a mapping naming a ``__class__``) in a skops schema: the types a file names, read
+    without building anything."""
     if isinstance(node, dict):
         if "__class__" in node:
             yield node
