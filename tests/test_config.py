@@ -22,9 +22,10 @@ def test_the_shipped_settings_are_typed_sections():
     assert settings.evaluate.targets["folds_macro_f1"] == 0.82
 
 
-def test_sections_left_out_take_their_defaults(tmp_path):
-    settings = _settings(tmp_path, "app:\n  port: 9000\n")
+def test_sections_and_entries_left_out_or_empty_take_their_defaults(tmp_path):
+    settings = _settings(tmp_path, "app:\n  port: 9000\n  queue:\ntagger:\n  feature_weights:\n  exemplars: 3\n")
     assert settings.app.port == 9000 and settings.app.queue.size == 20 and settings.agreement.min_kappa == 0.6
+    assert settings.tagger.feature_weights == {} and settings.tagger.exemplars == 3
 
 
 @pytest.mark.parametrize("text, message", [

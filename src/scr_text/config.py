@@ -175,6 +175,8 @@ def _build(cls: type, values: Any, where: str) -> Any:
         raise UserError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
     kwargs = {}
     for name, value in values.items():
+        if value is None:  # an empty entry ("feature_weights:"): the setting's default
+            continue
         nested = _NESTED.get((cls.__name__, name))
         kwargs[name] = _build(nested, value or {}, f"{where[:-1]}.{name}]") if nested else value
     try:
