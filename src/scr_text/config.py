@@ -5,7 +5,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 import yaml
 
@@ -173,11 +173,11 @@ def _build(cls: type, values: Any, where: str) -> Any:
     unknown = set(values) - set(fields)
     if unknown:
         raise UserError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
-    kwargs = {}
+    kwargs, nested_types = {}, _nested_sections(cls)
     for name, value in values.items():
         if value is None:  # an empty entry ("feature_weights:"): the setting's default
             continue
-        nested = _NESTED.get((cls.__name__, name))
+        nested = nested_types.get(name)
         kwargs[name] = _build(nested, value or {}, f"{where[:-1]}.{name}]") if nested else value
     try:
         return cls(**kwargs)
@@ -204,11 +204,12 @@ def load_settings(path: str | Path | None = None) -> Settings:
     return Settings(**kwargs, source=cfg_path)
 
 
-_SECTION_TYPES = {"store": StoreSettings, "limits": Limits, "segment": SegmentSettings, "embed": EmbedSettings,
-                  "pdf": PdfSettings, "intake": IntakeSettings, "tagger": TaggerSettings, "cluster": ClusterSettings,
-                  "coding": CodingSettings, "agreement": AgreementSettings, "evaluate": EvaluateSettings,
-                  "app": AppSettings}
-_NESTED = {("ClusterSettings", "labels"): ClusterLabels, ("AppSettings", "queue"): QueueSettings}
+def _nested_sections(cls: type) -> dict[str, type]:
+    """A settings class's fields that are settings classes themselves (read from the YAML as sub-sections)."""
+    return {name: hint for name, hint in get_type_hints(cls).items() if dataclasses.is_dataclass(hint)}
+
+
+_SECTION_TYPES = _nested_sections(Settings)  # every section of pipeline.yaml, by name
 
 
 def load_stage_config(path: str | Path, what: str, required: str) -> dict:
