@@ -95,3 +95,48 @@ def test_an_output_path_that_cannot_be_written_is_one_line_and_exit_2(tmp_path):
         assert res.returncode == 2, res.stderr
         (line,) = res.stderr.splitlines()
         assert line.startswith(f"error: {blocker}") and "Traceback" not in res.stderr
+
+
+def test_retrain_from_a_coders_coding_prints_before_and_after_and_keeps_model_and_corpus(tmp_path, corpus_dir, gold_passages):
+    import json
+    from pathlib import Path
+
+    from scr_text.locations import PACKAGED_CONFIGS
+
+    home = tmp_path / "project"
+    base = home / "corpora" / "base"
+    (base / "texts").mkdir(parents=True)
+    for d in ("d01", "d02", "d03", "d04"):
+        (base / "texts" / f"{d}.txt").write_bytes((corpus_dir / "texts" / f"{d}.txt").read_bytes())
+    (base / "passages.jsonl").write_text("".join(json.dumps(r) + "\n" for r in gold_passages if r["doc_id"] <= "d04"))
+    (home / "configs").mkdir()
+    (home / "configs" / "pipeline.yaml").write_text((PACKAGED_CONFIGS / "pipeline.yaml").read_text().replace(
+        "    base_corpus:\n    folds: 5", "    base_corpus: corpora/base\n    folds: 2"))
+    if (Path.cwd() / ".cache").is_dir():  # the OpenVINO export made already, instead of a second one
+        (home / ".cache").symlink_to(Path.cwd() / ".cache")
+    new = tmp_path / "new"
+    new.mkdir()
+    for d in ("d05", "d06"):
+        (new / f"{d}.txt").write_bytes((corpus_dir / "texts" / f"{d}.txt").read_bytes())
+    coding = tmp_path / "coding.jsonl"
+    coding.write_text("".join(json.dumps({"doc_id": r["doc_id"], "start": r["start"], "end": r["end"], "codes": r["codes"]}) + "\n"
+                              for r in gold_passages if r["doc_id"] in ("d05", "d06")))
+    store = tmp_path / "s.sqlite"
+    assert scr("ingest", new, store=store, cwd=home).returncode == 0
+    assert scr("import-coding", coding, "--coder", "ana", store=store, cwd=home).returncode == 0
+    res = scr("retrain", "--coder", "ana", "--name", "ana1", store=store, cwd=home)
+    assert res.returncode == 0, res.stderr[-2000:]
+    result = json.loads((home / "models" / "ana1" / "retrain.json").read_text())
+    assert result["reviews"] == ["d05", "d06"] and result["passages"] == sum(r["doc_id"] in ("d05", "d06") for r in gold_passages)
+    macro = next(line for line in res.stdout.splitlines() if line.startswith("macro"))
+    assert macro.split()[1:] == [f"{result['before']['macro']['f1']:.3f}", f"{result['after']['macro']['f1']:.3f}"]
+    assert "Retrained from analysts' coding" in (home / "models" / "ana1" / "MODEL_CARD.md").read_text()
+    assert sorted(p.name for p in (home / "corpora" / "ana1" / "texts").iterdir()) == [f"d0{i}.txt" for i in range(1, 7)]
+    assert (tmp_path / "s.training.sqlite").is_file()  # the base corpus went into a store of its own
+    assert scr("passages", "--out", tmp_path / "p.csv", store=store, cwd=home).returncode == 0
+    import csv
+
+    assert {r["doc_id"] for r in csv.DictReader(open(tmp_path / "p.csv", encoding="utf-8"))} == {"d05", "d06"}
+    again = scr("retrain", "--coder", "ana", "--name", "ana1", store=store, cwd=home)
+    assert again.returncode != 0 and "exists already" in again.stderr
+    assert (home / "models" / "ana1" / "retrain.json").is_file()  # nothing overwritten, nothing removed

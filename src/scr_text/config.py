@@ -132,6 +132,22 @@ class EvaluateSettings:
 class QueueSettings:
     size: int = 20
     per_review: int = 2
+    diversity: float = 0.5  # weight of embedding distance against uncertainty (0: uncertainty alone)
+    pool: int = 5  # candidates considered, as a multiple of size
+
+    def __post_init__(self):
+        if not 0 <= float(self.diversity) <= 1 or int(self.size) < 1 or int(self.per_review) < 1 or int(self.pool) < 1:
+            raise ValueError("diversity must lie between 0 and 1, and size, per_review and pool be at least 1")
+
+
+@dataclass
+class RetrainSettings:
+    base_corpus: str = ""  # the coded corpus the analysts' coding is added to ("": the project's corpora/dev)
+    folds: int = 5  # for the new model's card, and for its out-of-fold figures on the analysts' reviews
+
+    def __post_init__(self):
+        if int(self.folds) < 2:
+            raise ValueError("folds must be at least 2")
 
 
 @dataclass
@@ -140,6 +156,7 @@ class AppSettings:
     port: int = 8765
     max_upload_mb: float = 20
     queue: QueueSettings = field(default_factory=QueueSettings)
+    retrain: RetrainSettings = field(default_factory=RetrainSettings)
 
 
 @dataclass

@@ -39,11 +39,13 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
 
     app = FastAPI(title="scr-text", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     codebook = load_codebook()
-    model_name = settings.tagger.model
+
+    def model_name() -> str:  # the configured model, until the analysts switch to another (the Model page)
+        return settings.tagger.model
     max_upload = int(float(settings.app.max_upload_mb) * 2**20)
 
     def key() -> str:
-        return model_key(resolve_model_dir(model_name), codebook.hash)
+        return model_key(resolve_model_dir(model_name()), codebook.hash)
 
     def store() -> Store:
         return Store(store_path, settings.store.busy_timeout_s)
@@ -131,7 +133,7 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
             raise HTTPException(404, "no such job")
         return {"status": job.status, "step": job.step, "progress": job.progress, "message": job.message,
                 "doc_id": job.doc_id, "findings": job.findings, "filename": job.filename,
-                "warnings": job.warnings}
+                "warnings": job.warnings, "kind": job.kind, "model": job.model}
 
     @app.post("/api/jobs/{job_id}/settle")
     async def settle_job(job_id: str, request: Request):
@@ -151,7 +153,7 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
         with store() as s:
             if doc_id not in s.doc_ids():
                 raise HTTPException(404, f"no review '{doc_id}'")
-            return page("app_review.html.j2", **review_context(s, doc_id, key(), codebook, settings, model_name))
+            return page("app_review.html.j2", **review_context(s, doc_id, key(), codebook, settings, model_name()))
 
     @app.get("/api/review/{doc_id}/state")
     def review_state(doc_id: str, coder: str):
@@ -252,14 +254,14 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
         from scr_text.app.views import cluster_page
 
         with store() as s:
-            return HTMLResponse(cluster_page(s, settings, codebook, key(), model_name, refresh=jobs.refresh_clusters))
+            return HTMLResponse(cluster_page(s, settings, codebook, key(), model_name(), refresh=jobs.refresh_clusters))
 
     @app.get("/prevalence", response_class=HTMLResponse)
     def prevalence_page():
         from scr_text.app.views import prevalence_html
 
         with store() as s:
-            return HTMLResponse(prevalence_html(s, settings, codebook, model_name))
+            return HTMLResponse(prevalence_html(s, settings, codebook, model_name()))
 
     @app.get("/agreement", response_class=HTMLResponse)
     def agreement_page(code: str | None = None, a: str | None = None, b: str | None = None):
@@ -273,7 +275,26 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
         from scr_text.app.views import queue_context
 
         with store() as s:
-            return page("app_queue.html.j2", **queue_context(s, coder.strip(), key(), model_name, codebook, settings))
+            return page("app_queue.html.j2", **queue_context(s, coder.strip(), key(), model_name(), codebook, settings))
+
+    @app.get("/models", response_class=HTMLResponse)
+    def models():
+        from scr_text.app.views import models_context
+
+        with store() as s:
+            return page("app_models.html.j2", **models_context(s, settings, codebook, jobs.latest("retrain"),
+                                                              jobs.latest("retag")))
+
+    @app.post("/api/retrain")
+    async def retrain(request: Request):
+        coders = (await json_object(request)).get("coders")
+        if not isinstance(coders, list) or not all(isinstance(c, str) for c in coders):
+            raise HTTPException(400, "coders must be a list of coder names")
+        return {"job": jobs.retrain(coders).id}
+
+    @app.post("/api/model")
+    async def use_model(request: Request):
+        return {"job": jobs.use_model(str((await json_object(request)).get("name", ""))).id}
 
     @app.get("/search", response_class=HTMLResponse)
     def search(q: str = ""):
@@ -296,7 +317,7 @@ def create_app(store_path: Path, settings: Settings, host: str = "127.0.0.1", to
         from scr_text.app.views import export_bytes
 
         with store() as s:
-            data, media = export_bytes(s, name, settings, codebook, key(), model_name)
+            data, media = export_bytes(s, name, settings, codebook, key(), model_name())
         return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     return app

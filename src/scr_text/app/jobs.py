@@ -1,9 +1,12 @@
-"""Work the web app does in the background: an uploaded review is checked, stored, tagged and given its
-case facts, one step after another, while the browser polls its progress. An upload the identifier guard
-refuses waits, file kept, until the analyst settles each finding (redact or dismiss) or cancels it."""
+"""Work the web app does in the background, one job at a time, while the browser polls its progress: an
+uploaded review is checked, stored, tagged and given its case facts; a retrain from the analysts' coding
+trains and measures a new model; switching to another model re-tags the stored reviews with it. An upload
+the identifier guard refuses waits, file kept, until the analyst settles each finding (redact or dismiss)
+or cancels it."""
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import tempfile
 import threading
@@ -30,6 +33,8 @@ class Job:
     findings: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # stored, but worth a look (intake's warnings)
     upload: Path | None = None  # the refused upload, kept until it is settled or cancelled
+    kind: str = "upload"  # upload | retrain | retag
+    model: str | None = None  # the model a retrain made, or a re-tag switched to
 
 
 class Jobs:
@@ -63,9 +68,7 @@ class Jobs:
 
     def submit(self, path: Path, filename: str) -> Job:
         """Process an upload written to ``upload_path``; its folder is removed when the job ends."""
-        job = Job(uuid.uuid4().hex[:12], filename)
-        with self.lock:
-            self.jobs[job.id] = job
+        job = self._add(Job(uuid.uuid4().hex[:12], filename))
         self.pool.submit(self._run, job, path)
         return job
 
@@ -95,6 +98,88 @@ class Jobs:
     def get(self, job_id: str) -> Job | None:
         with self.lock:
             return self.jobs.get(job_id)
+
+    def latest(self, kind: str) -> Job | None:
+        """The newest job of this kind, so that a page opened again shows the one still running."""
+        with self.lock:
+            return next((j for j in reversed(self.jobs.values()) if j.kind == kind), None)
+
+    def retrain(self, coders: list[str]) -> Job:
+        """Train a new model on the base corpus and these coders' coding, with its before/after figures."""
+        if not coders:
+            raise UserError("choose whose coding to train on")
+        job = self._add(Job(uuid.uuid4().hex[:12], "retrain from " + ", ".join(coders), kind="retrain"))
+        self.pool.submit(self._attempt, job, self._retrain, coders)
+        return job
+
+    def use_model(self, name: str) -> Job:
+        """Switch the app to another trained model (for this run of the app) and tag the stored reviews with it."""
+        from scr_text.modeldir import resolve_model_dir
+
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):  # a model is chosen by its folder's name, not a path
+            raise UserError(f"'{name}': not a model's name")
+        resolve_model_dir(name)  # a clear error now, not in the background
+        job = self._add(Job(uuid.uuid4().hex[:12], f"tagging the stored reviews with {name}", kind="retag", model=name))
+        self.pool.submit(self._attempt, job, self._retag, name)
+        return job
+
+    def _add(self, job: Job) -> Job:
+        with self.lock:
+            self.jobs[job.id] = job
+        return job
+
+    def _attempt(self, job: Job, work, *args) -> None:
+        try:
+            work(job, *args)
+            job.step, job.progress, job.status = "done", 1.0, "done"
+        except Exception as exc:
+            self._fail(job, exc)
+
+    @staticmethod
+    def _fail(job: Job, exc: Exception) -> None:
+        # The browser must hear about anything that goes wrong; a UserError already says it in the user's terms.
+        job.status, job.message = "failed", str(exc) if isinstance(exc, UserError) else f"{exc.__class__.__name__}: {exc}"
+
+    def _retrain(self, job: Job, coders: list[str]) -> None:
+        from scr_text.training.retrain import retrain, training_store_path
+
+        # Its own store: the base corpus's reviews must not join the analysts' list in the project store.
+        with Store(self.store_path, self.settings.store.busy_timeout_s) as store, \
+                Store(training_store_path(self.store_path), self.settings.store.busy_timeout_s) as work:
+            result = retrain(store, coders, self.settings, load_codebook(), work,
+                             step=lambda text, share: self._step(job, text, share))
+        job.model = result.model
+
+    @staticmethod
+    def _facts(job: Job, parts, doc_ids: list[str], tags) -> None:
+        """Case facts for the reviews, where the model learnt them; a model trained on a corpus without case
+        facts still tags, and the job says why the facts panel stays empty."""
+        from scr_text.facts.sheet import facts_for_stored, has_fact_model
+
+        if has_fact_model(parts.model):
+            facts_for_stored(parts, doc_ids, tags)
+        else:
+            job.warnings.append(f"model '{parts.model}' learnt no case facts (its corpus had no cases.csv rows), "
+                                "so the reviews have none")
+
+    def _retag(self, job: Job, name: str) -> None:
+        from scr_text.tagging.apply import tag_stored
+        from scr_text.tagging.components import Components
+
+        # Switched here, in the one worker, so that an upload queued before goes through under the old model.
+        previous, self.settings.tagger.model = self.settings.tagger.model, name
+        try:
+            with Store(self.store_path, self.settings.store.busy_timeout_s) as store:
+                parts = Components(self.settings, store)
+                parts.tagger  # noqa: B018 (loads the model: a refused one switches back before anything is stored)
+                doc_ids = store.doc_ids()
+                self._step(job, f"tagging {len(doc_ids)} stored reviews", 0.1)
+                _, tags = tag_stored(parts, doc_ids, progress=False)
+                self._step(job, "extracting case facts", 0.7)
+                self._facts(job, parts, doc_ids, tags)
+        except BaseException:
+            self.settings.tagger.model = previous
+            raise
 
     def _step(self, job: Job, step: str, progress: float) -> None:
         job.step, job.progress, job.status = step, progress, "running"
@@ -141,7 +226,6 @@ class Jobs:
         return job
 
     def _run(self, job: Job, path: Path) -> None:
-        from scr_text.facts.sheet import facts_for_stored
         from scr_text.ingest import read_documents
         from scr_text.ingest.intake import ingest_files
         from scr_text.privacy.guard import guard_for, refusal, settle
@@ -175,12 +259,10 @@ class Jobs:
                 self._step(job, "tagging passages", 0.55)
                 _, tags = tag_stored(parts, [doc_id], progress=False)
                 self._step(job, "extracting case facts", 0.85)
-                facts_for_stored(parts, [doc_id], tags)
+                self._facts(job, parts, [doc_id], tags)
             job.doc_id, job.step, job.progress, job.status = doc_id, "done", 1.0, "done"
-        except UserError as exc:
-            job.status, job.message = "failed", str(exc)
-        except Exception as exc:  # the browser must hear about anything that goes wrong
-            job.status, job.message = "failed", f"{exc.__class__.__name__}: {exc}"
+        except Exception as exc:
+            self._fail(job, exc)
         finally:
             if not keep:
                 self.discard(path)

@@ -218,6 +218,7 @@ def export_bytes(store: Store, name: str, settings: Settings, codebook: Codebook
 def queue_context(store: Store, coder: str, model_key: str, model_name: str, codebook: Codebook, settings: Settings) -> dict:
     """The "what to code next" page: the passages whose decision would teach the model most (``next_to_code``)."""
     from scr_text.coding.next_to_code import next_to_code
+    from scr_text.embed.encoder import Embedder
     from scr_text.tagging.tagger import TaggerModel
 
     queue = settings.app.queue
@@ -225,10 +226,52 @@ def queue_context(store: Store, coder: str, model_key: str, model_name: str, cod
     thresholds = {c: float(t) for c, t in zip(model.codes, model.stages.thresholds)}
     items = []
     if coder:
-        texts: dict[str, dict[int, str]] = {}
-        for c in next_to_code(store, coder, model_key, thresholds, queue.size, queue.per_review):
-            if c.doc_id not in texts:
-                texts[c.doc_id] = {p.index: p.text for p in store.passages(c.doc_id)}
+        embed = Embedder(settings.embed, cache=store).transform  # tagged passages' embeddings are in its cache
+        for c in next_to_code(store, coder, model_key, thresholds, queue.size, queue.per_review, embed,
+                              queue.diversity, queue.pool):
             items.append({"doc_id": c.doc_id, "passage": c.passage, "code": c.code, "label": codebook.code(c.code).label,
-                          "score": c.score, "threshold": c.threshold, "text": texts[c.doc_id][c.passage]})
-    return {"coder": coder, "items": items}
+                          "score": c.score, "threshold": c.threshold, "text": c.text})
+    return {"coder": coder, "items": items, "per_review": queue.per_review}
+
+
+def models_context(store: Store, settings: Settings, codebook: Codebook, retrain_job, retag_job) -> dict:
+    """The Model page: the model in use, the coders whose coding can train the next one, every model that
+    can be switched to, and each retrained model's before/after figures on the analysts' reviews."""
+    from scr_text.locations import default_corpus, model_search_dirs
+    from scr_text.modeldir import resolve_model_dir
+    from scr_text.training.retrain import RetrainResult, per_code_rows
+
+    def card(path: Path) -> dict:
+        return json.loads((path / "card.json").read_text(encoding="utf-8"))
+
+    active = resolve_model_dir(settings.tagger.model)
+    models, seen = [], set()
+    for folder in model_search_dirs():
+        for path in sorted(folder.glob("*/model.skops")) if folder.is_dir() else []:
+            path = path.parent
+            if path.name in seen:  # a project model hides a packaged one of the same name, as lookup does
+                continue
+            seen.add(path.name)
+            c = card(path)
+            result = RetrainResult.read(path)
+            rows = [{"code": code, "label": codebook.code(code).label if code in codebook.ids else code, "support": n,
+                     "before": before, "after": after} for code, n, before, after in (per_code_rows(result) if result else [])]
+            models.append({"name": path.name, "active": path.resolve() == active.resolve(),
+                           "trained_at": c.get("trained_at"), "reviews": c.get("n_documents"),
+                           "macro_f1": (c.get("cv") or {}).get("macro", {}).get("f1"),
+                           "fits_codebook": c.get("codebook_hash") == codebook.hash, "retrain": result, "rows": rows})
+    models.sort(key=lambda m: (not m["active"], m["retrain"] is None, -(_stamp(m["trained_at"]))))
+    coded: dict[str, int] = {c: len({d for d, _ in store.codings(c)}) for c in store.coders()}
+    return {"active": active.name, "models": models, "coders": coded,
+            "base_corpus": settings.app.retrain.base_corpus or str(default_corpus()), "folds": settings.app.retrain.folds,
+            "jobs": [{"id": j.id, "kind": j.kind} for j in (retrain_job, retag_job)
+                     if j is not None and j.status in ("queued", "running")]}
+
+
+def _stamp(iso: str | None) -> float:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).timestamp() if iso else 0.0
+    except ValueError:
+        return 0.0

@@ -90,7 +90,8 @@ def run(
 def tag(
     inputs: List[Path] = typer.Argument(..., help="Files (.txt .md .docx .pdf) or folders."),
     out: Path = typer.Option(..., "--out", help="Output JSONL: one object per passage."),
-    model: str = typer.Option("default", "--model", help="Model name under models/, or a model folder."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model name under models/, or a model folder "
+                                        "(default: tagger.model in the settings)."),
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="Codebook file (default configs/codebook.yaml)."),
 ) -> None:
     """Tag every passage of the given reviews with the codebook's codes, with evidence."""
@@ -114,7 +115,8 @@ def tag(
 def facts(
     inputs: List[Path] = typer.Argument(..., help="Files (.txt .md .docx .pdf) or folders."),
     out: Path = typer.Option(..., "--out", help="Output CSV (one row per review); evidence goes to a sibling .evidence.jsonl."),
-    model: str = typer.Option("default", "--model", help="Model name under models/, or a model folder."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model name under models/, or a model folder "
+                                        "(default: tagger.model in the settings)."),
 ) -> None:
     """Case facts per review (outcome, incident, proceedings, law, perpetrator, ...) with confidence and evidence."""
     from scr_text.codebook import load_codebook

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 from scr_text.cli.base import command, ctx
 from scr_text.config import Settings
+from scr_text.formatting import format_number
 from scr_text.locations import GUARD_SET, default_corpus, project_dir
 
 
@@ -31,6 +32,30 @@ def train(
         model = train_model(load_corpus(corpus or default_corpus()), store, ctx().settings, frame, out, out.name, folds=folds)
     macro = model.card["cv"]["macro"]
     typer.echo(f"model -> {out} (cross-validated macro-F1 {macro['f1']:.3f}, kappa {macro['kappa']:.3f}; see {out / 'MODEL_CARD.md'})")
+
+
+@command()
+def retrain(
+    coder: List[str] = typer.Option(..., "--coder", help="Coders whose coding to train on (repeat for several)."),
+    name: Optional[str] = typer.Option(None, "--name", help="The new model's name (default retrained-<UTC time>)."),
+) -> None:
+    """Train a new model on the base corpus (app.retrain.base_corpus) plus coders' coding, and print its
+    F1 on their reviews before (the current model) and after (the new one's fits, out of fold)."""
+    from scr_text.codebook import load_codebook
+    from scr_text.store.database import Store
+    from scr_text.training.retrain import per_code_rows, training_store_path
+    from scr_text.training.retrain import retrain as do_retrain
+
+    c = ctx()
+    with c.open_store() as store, Store(training_store_path(c.store_path), c.settings.store.busy_timeout_s) as work:
+        result = do_retrain(store, coder, c.settings, load_codebook(), work, name,
+                            step=lambda text, _share: typer.echo(f"... {text}", err=True))
+    typer.echo(f"{'code':<28} {'coded':>5} {'F1 before':>9} {'F1 after':>9}")
+    for code, n, before, after in per_code_rows(result):
+        typer.echo(f"{code:<28} {n:>5} {format_number(before):>9} {format_number(after):>9}")
+    typer.echo(f"{'macro':<28} {'':>5} {result.before['macro']['f1']:>9.3f} {result.after['macro']['f1']:>9.3f}")
+    typer.echo(f"{len(result.reviews)} coded review(s), {result.passages} passages; model -> {project_dir() / 'models' / result.model} "
+               f"(corpus kept in corpora/{result.model}); to use it, set tagger.model: {result.model} in configs/pipeline.yaml")
 
 
 @command()

@@ -24,11 +24,16 @@ def facts_key(model_name: str, codebook: Codebook, facts_path: Path | None = Non
     return f"{model_key(resolve_model_dir(model_name), codebook.hash)}/facts@{cfg_hash}"
 
 
+def has_fact_model(model_name: str) -> bool:
+    """Whether the model learnt case facts (it did not where its corpus had no cases.csv rows)."""
+    return (resolve_model_dir(model_name) / "facts.skops").is_file()
+
+
 def load_extractor(model_name: str, codebook: Codebook, nlp):
     from scr_text.facts.extract import FactExtractor, load_fact_models
 
     path = resolve_model_dir(model_name) / "facts.skops"
-    if not path.is_file():
+    if not has_fact_model(model_name):
         raise UserError(f"model '{model_name}' has no case-facts model "
                         "(train it on a corpus whose cases.csv has rows for at least two of its reviews)")
     return load_fact_models(FactExtractor(load_fact_config(), codebook, nlp), path)

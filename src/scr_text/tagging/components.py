@@ -66,8 +66,14 @@ def load_tagger(model_name: str, codebook: Codebook, segmenter: Segmenter, n_exe
     from scr_text.tagging.tagger import Tagger, TaggerModel
 
     model = TaggerModel.load(model_name)
+    if embedder is not None:
+        check_embeddings(model, model_name, embedder)
+    return Tagger(model, RuleTagger(codebook, segmenter.nlp), n_exemplars)
+
+
+def check_embeddings(model, model_name: str, embedder: Embedder) -> None:
+    """Refuse a model trained on another embedding model's vectors (its classifier would read noise)."""
     trained = str(model.card.get("embedding_model") or "").split("/")[0]
-    if embedder is not None and trained and trained != embedder.weights_id:
+    if trained and trained != embedder.weights_id:
         raise UserError(f"model '{model_name}' was trained on embeddings of {trained}, but the configured embedding "
                         f"model is {embedder.weights_id}: retrain it (`scr-text train`) or set embed.model back")
-    return Tagger(model, RuleTagger(codebook, segmenter.nlp), n_exemplars)

@@ -71,5 +71,13 @@ def render_card(card: dict) -> str:
         for name, m in facts["facts"].items():
             lines.append(f"| {name} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")
         lines.append(f"| risks_present (per code F1, macro) | | {facts['risks']['macro_f1']:.3f} |")
-    lines += ["", "Reproduce: `scr-text train --corpus corpora/dev --out models/default` (metrics: `scr-text evaluate`).", ""]
+    origin = card.get("retrained_from")
+    if origin:
+        lines += ["", "## Retrained from analysts' coding", "",
+                  f"The coding of {', '.join(origin['coders'])} on {len(origin['reviews'])} reviews ({origin['passages']} passages), "
+                  f"added to `{origin['base_corpus']}`. Macro-F1 on those reviews against their codes: {origin['current']} "
+                  f"{origin['macro_f1_before']:.3f} (before), this model's fits out of fold {origin['macro_f1_after']:.3f} "
+                  f"(after); per code in `retrain.json`."]
+    lines += ["", f"Reproduce: `scr-text train --corpus {card.get('corpus', 'corpora/dev')} --out models/{card.get('name', 'default')}` "
+              "(metrics: `scr-text evaluate`).", ""]
     return "\n".join(lines)

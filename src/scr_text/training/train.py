@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+
 from scr_text.codebook import Codebook
 from scr_text.config import Settings
 from scr_text.corpus import GoldCorpus
@@ -12,6 +14,7 @@ from scr_text.locations import project_dir
 from scr_text.nlp.segment import Segmenter
 from scr_text.store.database import Store
 from scr_text.tagging.batch import corpus_batch
+from scr_text.tagging.features import Batch
 from scr_text.tagging.model_card import library_versions
 from scr_text.tagging.options import classifier_options
 from scr_text.tagging.tagger import Stages, TaggerModel
@@ -21,6 +24,14 @@ def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebo
           folds: int = 5, progress: bool = True) -> TaggerModel:
     segmenter = Segmenter.from_settings(settings)
     batch, Y, groups, embedder = corpus_batch(corpus, store, settings, codebook, segmenter, progress)
+    return fit_model(batch, Y, groups, corpus, settings, codebook, segmenter, embedder.model_id, out, name, folds)
+
+
+def fit_model(batch: Batch, Y: np.ndarray, groups: np.ndarray, corpus: GoldCorpus, settings: Settings,
+              codebook: Codebook, segmenter: Segmenter, embedding_model: str, out: Path, name: str, folds: int = 5,
+              card_extra: dict | None = None) -> TaggerModel:
+    """Cross-validate for the card, fit on every passage, learn the case facts, and save to ``out``;
+    ``card_extra``: more entries for the model card (where a retrained model came from)."""
     options = classifier_options(settings.tagger, codebook)
     cv = cross_validate(batch, Y, groups, codebook.ids, folds=folds, systems=("combined",),
                         options=options)["systems"]["combined"]
@@ -33,7 +44,7 @@ def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebo
         "corpus_hash": corpus.fingerprint(),
         "n_documents": len(set(groups)),
         "n_passages": len(batch.passages),
-        "embedding_model": embedder.model_id,
+        "embedding_model": embedding_model,
         "spacy_model": segmenter.model_id,
         "libraries": library_versions(),
         **options,
@@ -43,6 +54,7 @@ def train(corpus: GoldCorpus, store: Store, settings: Settings, codebook: Codebo
         "review_gated": [c for c, g in zip(codebook.ids, stages.classifier.gated_) if g],
         "rules_decide": [c for c, r in zip(codebook.ids, stages.rules_decide) if r],
         "cv": {"folds": folds, **cv},
+        **(card_extra or {}),
     }
     # Case facts are learnt from the tagger's out-of-fold scores, as they will see unseen reviews' tags.
     from scr_text.config import load_fact_config
