@@ -692,7 +692,7 @@ def test_a_retrain_from_the_analysts_coding_shows_before_and_after_on_their_revi
 
     codes = load_codebook().ids
     with sqlite3.connect(server.store) as conn:
-        model = conn.execute("SELECT DISTINCT model FROM tags").fetchone()[0]
+        model = conn.execute("SELECT DISTINCT model FROM tags WHERE model LIKE 'default@%'").fetchone()[0]
         tagged = {(d, p, c): bool(x) for d, p, c, x in conn.execute(
             "SELECT doc_id, passage, code, decided FROM tags WHERE model=? AND doc_id IN ('d05','d06')", (model,))}
     keys = sorted({(d, p) for d, p, _ in tagged})
@@ -707,8 +707,9 @@ def test_a_retrain_from_the_analysts_coding_shows_before_and_after_on_their_revi
     assert page.locator("#active-model").inner_text() == folder.name
     with sqlite3.connect(server.store) as conn:
         models = {m: n for m, n in conn.execute("SELECT model, COUNT(DISTINCT doc_id) FROM tags GROUP BY model")}
+        stored = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
     new_key = next(m for m in models if m.startswith(folder.name + "@"))
-    assert models[new_key] == models[model]  # every stored review
+    assert models[new_key] == stored  # every stored review (earlier tests leave some untagged by the old model)
     page.goto(server.url + "/")
     assert set(page.locator("tr td:nth-child(3)").all_inner_texts()) == {"yes"}  # the "tagged" column
     page.close()
