@@ -63,6 +63,33 @@ def corpus_subset(corpus_dir):
     return lambda out, docs: corpus.write_reviews(docs, out)
 
 
+def copy_store(src: Path, dst: Path) -> Path:
+    """A consistent copy of a store (SQLite's online backup), for tests that change it."""
+    import sqlite3
+
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    return dst
+
+
+@pytest.fixture
+def retrain_project(tmp_path, corpus_subset) -> Path:
+    """A project folder set up for a test-sized retrain: a four-review base corpus (corpora/base), two folds."""
+    from scr_text.locations import PACKAGED_CONFIGS
+
+    home = tmp_path / "project"
+    corpus_subset(home / "corpora" / "base", ["d01", "d02", "d03", "d04"])
+    config = (PACKAGED_CONFIGS / "pipeline.yaml").read_text(encoding="utf-8")
+    assert "    base_corpus:\n    folds: 5" in config
+    (home / "configs").mkdir()
+    (home / "configs" / "pipeline.yaml").write_text(
+        config.replace("    base_corpus:\n    folds: 5", "    base_corpus: corpora/base\n    folds: 2"), encoding="utf-8")
+    cache = Path.cwd() / ".cache"  # the OpenVINO export made for the corpus run, instead of a second one
+    if cache.is_dir():
+        (home / ".cache").symlink_to(cache)
+    return home
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import copy_store
 from docmaker import make_docx
 
 PARAGRAPHS = [
@@ -71,11 +72,7 @@ class Server:
 @pytest.fixture(scope="module")
 def app_store(corpus_run, tmp_path_factory):
     """A copy of the tagged corpus store, so that the app's decisions do not leak into other tests."""
-    src, _ = corpus_run
-    dst = tmp_path_factory.mktemp("app") / "app.sqlite"
-    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
-        a.backup(b)
-    return dst
+    return copy_store(corpus_run[0], tmp_path_factory.mktemp("app") / "app.sqlite")
 
 
 @pytest.fixture(scope="module")
@@ -622,35 +619,14 @@ def api_post(server, path: str, body: dict) -> dict:
 
 
 @pytest.fixture
-def retrain_server(app_store, tmp_path, corpus_dir, gold_passages):
+def retrain_server(app_store, tmp_path, retrain_project):
     """The app in a project folder of its own (where a retrained model goes), over a copy of the tagged
     corpus store, retraining on a four-review base corpus in two folds (a test-sized retrain)."""
     import os
 
-    from scr_text.locations import PACKAGED_CONFIGS
-
-    home = tmp_path / "project"
-    base = home / "corpora" / "base"
-    (base / "texts").mkdir(parents=True)
-    keep = ["d01", "d02", "d03", "d04"]
-    for d in keep:
-        (base / "texts" / f"{d}.txt").write_bytes((corpus_dir / "texts" / f"{d}.txt").read_bytes())
-    (base / "passages.jsonl").write_text("".join(json.dumps(r) + "\n" for r in gold_passages if r["doc_id"] in keep))
-    cases = (corpus_dir / "cases.csv").read_text(encoding="utf-8").splitlines(keepends=True)
-    (base / "cases.csv").write_text(cases[0] + "".join(c for c in cases[1:] if c.split(",")[0] in keep), encoding="utf-8")
-    config = (PACKAGED_CONFIGS / "pipeline.yaml").read_text(encoding="utf-8")
-    assert "    base_corpus:\n    folds: 5" in config
-    (home / "configs").mkdir()
-    (home / "configs" / "pipeline.yaml").write_text(
-        config.replace("    base_corpus:\n    folds: 5", "    base_corpus: corpora/base\n    folds: 2"), encoding="utf-8")
-    cache = Path.cwd() / ".cache"  # the OpenVINO export made for the corpus run, instead of a second one
-    if cache.is_dir():
-        (home / ".cache").symlink_to(cache)
-    store = tmp_path / "store.sqlite"
-    with sqlite3.connect(app_store) as a, sqlite3.connect(store) as b:
-        a.backup(b)
-    s = Server(store, env={**os.environ, "SCR_TEXT_HOME": str(home)}).start()
-    s.home = home
+    store = copy_store(app_store, tmp_path / "store.sqlite")
+    s = Server(store, env={**os.environ, "SCR_TEXT_HOME": str(retrain_project)}).start()
+    s.home = retrain_project
     yield s
     s.stop()
 

@@ -97,23 +97,11 @@ def test_an_output_path_that_cannot_be_written_is_one_line_and_exit_2(tmp_path):
         assert line.startswith(f"error: {blocker}") and "Traceback" not in res.stderr
 
 
-def test_retrain_from_a_coders_coding_prints_before_and_after_and_keeps_model_and_corpus(tmp_path, corpus_dir, gold_passages):
+def test_retrain_from_a_coders_coding_prints_before_and_after_and_keeps_model_and_corpus(tmp_path, corpus_dir, gold_passages,
+                                                                                           retrain_project):
     import json
-    from pathlib import Path
 
-    from scr_text.locations import PACKAGED_CONFIGS
-
-    home = tmp_path / "project"
-    base = home / "corpora" / "base"
-    (base / "texts").mkdir(parents=True)
-    for d in ("d01", "d02", "d03", "d04"):
-        (base / "texts" / f"{d}.txt").write_bytes((corpus_dir / "texts" / f"{d}.txt").read_bytes())
-    (base / "passages.jsonl").write_text("".join(json.dumps(r) + "\n" for r in gold_passages if r["doc_id"] <= "d04"))
-    (home / "configs").mkdir()
-    (home / "configs" / "pipeline.yaml").write_text((PACKAGED_CONFIGS / "pipeline.yaml").read_text().replace(
-        "    base_corpus:\n    folds: 5", "    base_corpus: corpora/base\n    folds: 2"))
-    if (Path.cwd() / ".cache").is_dir():  # the OpenVINO export made already, instead of a second one
-        (home / ".cache").symlink_to(Path.cwd() / ".cache")
+    home = retrain_project
     new = tmp_path / "new"
     new.mkdir()
     for d in ("d05", "d06"):

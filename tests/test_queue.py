@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import copy_store
 from scr_text.codebook import load_codebook
 from scr_text.coding.next_to_code import next_to_code
 from scr_text.config import load_settings
@@ -15,12 +16,7 @@ from scr_text.tagging.tagger import TaggerModel
 
 @pytest.fixture(scope="module")
 def tagged(corpus_run, tmp_path_factory):
-    import sqlite3
-
-    src, _ = corpus_run
-    dst = tmp_path_factory.mktemp("queue") / "store.sqlite"
-    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
-        a.backup(b)
+    dst = copy_store(corpus_run[0], tmp_path_factory.mktemp("queue") / "store.sqlite")
     settings, codebook = load_settings(), load_codebook()
     model = TaggerModel.load(settings.tagger.model)
     with Store(dst) as store:

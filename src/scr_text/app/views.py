@@ -260,18 +260,12 @@ def models_context(store: Store, settings: Settings, codebook: Codebook, retrain
                            "trained_at": c.get("trained_at"), "reviews": c.get("n_documents"),
                            "macro_f1": (c.get("cv") or {}).get("macro", {}).get("f1"),
                            "fits_codebook": c.get("codebook_hash") == codebook.hash, "retrain": result, "rows": rows})
-    models.sort(key=lambda m: (not m["active"], m["retrain"] is None, -(_stamp(m["trained_at"]))))
+    # Newest first (cards' trained_at is one UTC ISO format, which sorts as text), then the one in use and the retrained on top.
+    models.sort(key=lambda m: m["trained_at"] or "", reverse=True)
+    models.sort(key=lambda m: (not m["active"], m["retrain"] is None))
     coded: dict[str, int] = {c: len({d for d, _ in store.codings(c)}) for c in store.coders()}
     return {"active": active.name, "models": models, "coders": coded,
             "base_corpus": settings.app.retrain.base_corpus or str(default_corpus()), "folds": settings.app.retrain.folds,
             "jobs": [{"id": j.id, "kind": j.kind} for j in (retrain_job, retag_job)
                      if j is not None and j.status in ("queued", "running")]}
 
-
-def _stamp(iso: str | None) -> float:
-    from datetime import datetime
-
-    try:
-        return datetime.fromisoformat(iso).timestamp() if iso else 0.0
-    except ValueError:
-        return 0.0

@@ -33,7 +33,7 @@ def load_extractor(model_name: str, codebook: Codebook, nlp):
     from scr_text.facts.extract import FactExtractor, load_fact_models
 
     path = resolve_model_dir(model_name) / "facts.skops"
-    if not has_fact_model(model_name):
+    if not path.is_file():
         raise UserError(f"model '{model_name}' has no case-facts model "
                         "(train it on a corpus whose cases.csv has rows for at least two of its reviews)")
     return load_fact_models(FactExtractor(load_fact_config(), codebook, nlp), path)

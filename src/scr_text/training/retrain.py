@@ -85,8 +85,7 @@ def retrain(store: Store, coders: list[str], settings: Settings, codebook: Codeb
     ``corpora/<name>``, so that ``scr-text train --corpus`` can reproduce it), and measure it."""
     step = step or (lambda _text, _share: None)
     name = name or new_model_name()
-    base_root = Path(settings.app.retrain.base_corpus) if settings.app.retrain.base_corpus else default_corpus()
-    base_root = base_root if base_root.is_absolute() else project_dir() / base_root
+    base_root = settings.resolve(settings.app.retrain.base_corpus) if settings.app.retrain.base_corpus else default_corpus()
     current = TaggerModel.load(settings.tagger.model)
     current.check_codebook(codebook)
     corpus_dir, model_dir = project_dir() / "corpora" / name, project_dir() / "models" / name
