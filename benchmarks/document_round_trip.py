@@ -28,7 +28,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", type=Path, default=Path("corpora/dev"))
     ap.add_argument("--paragraph-space", type=float, default=4, help="PDF: mm between paragraphs (lines are 6 mm)")
+    ap.add_argument("--font", type=Path, default=Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+                    help="PDF: TrueType font for the text (Debian's fonts-dejavu-core; the reviews use dashes "
+                         "and curly quotes)")
     args = ap.parse_args()
+    if not args.font.is_file():
+        raise SystemExit(f"{args.font}: no such font (apt-get install fonts-dejavu-core, or give --font)")
 
     from playwright.sync_api import sync_playwright
 
@@ -41,7 +46,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        makers = {"pdf": lambda path, paragraphs: make_pdf(path, paragraphs, paragraph_space=args.paragraph_space),
+        makers = {"pdf": lambda path, paragraphs: make_pdf(path, paragraphs, paragraph_space=args.paragraph_space,
+                                                         font=args.font),
                   "docx": make_docx,
                   "numbered.docx": make_numbered_docx,
                   "browser.pdf": lambda path, paragraphs: make_browser_pdf(browser, path, paragraphs),

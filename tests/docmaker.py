@@ -68,9 +68,10 @@ def _add_footnotes(path: Path, footnotes, kind: str = "footnote") -> None:
 
 
 def make_pdf(path: Path, paragraphs, header="Serious Case Review: Child A - Confidential", pages_break_every=None,
-             encrypt_password=None, paragraph_space=4, even_header=None, footer=True, aes=None) -> Path:
+             encrypt_password=None, paragraph_space=4, even_header=None, footer=True, aes=None, font=None) -> Path:
     """``even_header``: a different running head on even pages; ``aes``: 128 or 256 to encrypt with AES
-    (with ``encrypt_password`` as the user password, "" for none)."""
+    (with ``encrypt_password`` as the user password, "" for none); ``font``: a TrueType file for the body
+    text, for characters outside Latin-1 (dashes, curly quotes) that fpdf2's built-in Helvetica lacks."""
     from fpdf import FPDF
 
     class Review(FPDF):
@@ -96,7 +97,9 @@ def make_pdf(path: Path, paragraphs, header="Serious Case Review: Child A - Conf
     elif encrypt_password:
         pdf.set_encryption(owner_password="owner", user_password=encrypt_password)
     pdf.add_page()
-    pdf.set_font("Helvetica", size=11)
+    if font:
+        pdf.add_font("Body", fname=str(font))
+    pdf.set_font("Body" if font else "Helvetica", size=11)
     for i, text in enumerate(paragraphs):
         if pages_break_every and i and i % pages_break_every == 0:
             pdf.add_page()

@@ -658,6 +658,11 @@ def test_passage_features_read_each_passage_in_its_review(tmp_path, settings, se
     # One review alone reads the same as within the batch: nothing leaks across reviews.
     d02 = np.flatnonzero(groups == "d02")
     assert (abs(fitted.transform(subset(batch, d02)) - once[d02]) > 1e-6).nnz == 0
+    # A paragraph tagged alone is its own neighbour, not a zero vector no training passage has; inside a
+    # review the neighbours are the passages either side.
+    alone = context(subset(batch, d02[3:4]))
+    np.testing.assert_allclose(alone.neighbours[0], batch.embeddings[d02[3]], rtol=1e-6)
+    np.testing.assert_allclose(ctx.neighbours[d02[3]], batch.embeddings[d02[[2, 4]]].mean(axis=0), rtol=1e-5)
 
 
 def test_ngram_weighting_setting_is_read_from_the_config_and_checked(tmp_path):

@@ -72,9 +72,9 @@ def context(batch: Batch) -> Context:
             if is_heading(text):
                 heading = re.sub(r"^[#\d.\s]+", "", text).lower()
             ctx.headings[m] = heading
-            near = [x for x in (m - 1, m + 1) if i <= x < j]
-            if near:
-                ctx.neighbours[m] = batch.embeddings[near].mean(axis=0)
+            # A passage alone in its document is its own nearest context (zeros would be unlike any training passage).
+            near = [x for x in (m - 1, m + 1) if i <= x < j] or [m]
+            ctx.neighbours[m] = batch.embeddings[near].mean(axis=0)
             ctx.position[m] = (m - i) / max(1, j - i - 1)
         i = j
     return ctx
