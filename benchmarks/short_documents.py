@@ -4,7 +4,7 @@ stage, neighbours and position), and scored against gold; k = whole is the revie
 The same passages are scored at every k, so a drop from the whole-review figure is what shortness costs.
 
 Same grouped 5-fold split as `scr-text evaluate`; the combined tagger (`Stages`) is fitted per fold on
-the training reviews only. Prints macro-F1 per k, and per code for the risk codes the review stage gates.
+the training reviews only. Prints macro-F1 per k, and F1 per k for each code the review stage gates in at least one fold.
 
     .venv/bin/python benchmarks/short_documents.py [--sizes 1,5,10,20,40] [--folds 5] [--config FILE]
 """
@@ -25,7 +25,7 @@ def excerpts(batch, k: int):
     for i, p in enumerate(batch.passages):
         if p.doc_id != doc:
             doc, start = p.doc_id, i
-        renamed.append(replace(p, doc_id=f"{p.doc_id}#{(i - start) // k}", analysis=p.analysis))
+        renamed.append(replace(p, doc_id=f"{p.doc_id}#{(i - start) // k}"))
     return Batch(renamed, batch.embeddings, batch.rules)
 
 
